@@ -108,6 +108,13 @@ def _cmd_grade(args) -> int:
     return 0
 
 
+def _cmd_data(args) -> int:
+    from course_lib.corpus import build_default
+
+    build_default(fast=not args.full, echo=print)
+    return 0
+
+
 def _cmd_env(args) -> int:
     from course_lib.envreport import environment_report, format_report
 
@@ -166,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=600, help="seconds per submission before kill (default 600)")
     p.add_argument("--keep", help="folder to keep the autograded notebooks and logs in")
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("data", help="generate the course's offline speech data into the cache",
+                       description="Synthesize (once) the datasets the notebooks use into the data cache "
+                                   "(COURSE_DATA_DIR, default ~/.cache/ml-speech-course). Reused afterwards.")
+    p.add_argument("--full", action="store_true", help="also the FULL-mode sizes")
+    p.set_defaults(func=_cmd_data)
 
     p = sub.add_parser("env", help="print versions, threads and the data cache location")
     p.set_defaults(func=_cmd_env)

@@ -34,7 +34,7 @@ SUBMISSION_TIMEOUT = 600
 #: Columns of the grade CSV (a stable interface; see CONVENTIONS.md).
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "manual_max", "status", "detail"]
 
-_ERROR_NAMES_TIMEOUT = {"CellTimeoutError", "TimeoutError"}
+_ERROR_NAMES_TIMEOUT = {"CellTimeoutError", "TimeoutError", "KeyboardInterrupt"}  # interrupt_on_timeout
 
 
 def nbgrader_env() -> dict:
@@ -254,6 +254,17 @@ class _Master:
                              *_course_flags(self.dir, self.db)], cwd=self.dir)
             if res.returncode != 0:
                 raise RuntimeError(f"could not build the gradebook for {name}:\n{res.stderr[-2000:]}")
+        # keep only what grading needs (the gradebook and the release); the
+        # source's protected cells are remembered so that the instructors' own
+        # solution notebook is not flagged, then the solutions are deleted
+        import nbformat
+
+        self.source_locked = {
+            (name, nb.name): _locked_sources(nbformat.read(nb, as_version=4))
+            for name in names
+            for nb in (self.dir / "solutions" / name).glob("*.ipynb")
+        }
+        shutil.rmtree(self.dir / "solutions")
 
     def release_dir(self, name: str) -> Path:
         return self.dir / "exercises" / name
@@ -272,8 +283,12 @@ def _locked_sources(release_nb) -> dict:
     return out
 
 
-def _tampered(submitted_path: Path, release_path: Path) -> list[str]:
-    """grade_ids of locked or test cells that were edited or removed."""
+def _tampered(submitted_path: Path, release_path: Path, alt: dict | None = None) -> list[str]:
+    """grade_ids of locked or test cells that were edited or removed.
+
+    A cell counts as unchanged when it equals the release's version or, for
+    the instructors' own solution notebook, the source's (with hidden tests).
+    """
     import nbformat
 
     try:
@@ -281,6 +296,7 @@ def _tampered(submitted_path: Path, release_path: Path) -> list[str]:
     except Exception as exc:  # unreadable JSON is reported by the grader
         return [f"unreadable notebook ({type(exc).__name__})"]
     want = _locked_sources(nbformat.read(release_path, as_version=4))
+    alt = alt or {}
     have = {}
     for cell in sub.cells:
         gid = _nbgrader_meta(cell).get("grade_id")
@@ -290,7 +306,7 @@ def _tampered(submitted_path: Path, release_path: Path) -> list[str]:
     for gid, src in want.items():
         if gid not in have:
             bad.append(f"{gid} (removed)")
-        elif have[gid].strip() != src.strip():
+        elif have[gid].strip() not in (src.strip(), alt.get(gid, src).strip()):
             bad.append(f"{gid} (edited)")
     return bad
 
@@ -348,7 +364,7 @@ def grade_one(
                 shutil.copy2(f, src / f.name)
         tampered = []
         for name in present:
-            tampered += _tampered(dest / name, release / name)
+            tampered += _tampered(dest / name, release / name, master.source_locked.get((assignment, name)))
         flags = [
             f"--CourseDirectory.root={work}",
             f"--CourseDirectory.db_url=sqlite:///{work / 'gradebook.db'}",
