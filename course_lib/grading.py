@@ -180,7 +180,8 @@ def check_notebook(path: Path, *, timeout: int = CELL_TIMEOUT) -> list[PartResul
             resources={"metadata": {"path": str(path.parent.resolve())}},
         )
         try:
-            client.execute()
+            # the kernel's own log lines (not the notebook's output) stay out of the caller's stderr
+            client.execute(stderr=subprocess.DEVNULL)
         except DeadKernelError as exc:
             msg = f"the kernel died ({exc})"
             return [PartResult(_nbgrader_meta(c).get("grade_id", "?"), float(_nbgrader_meta(c).get("points", 0)),

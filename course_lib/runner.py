@@ -72,12 +72,17 @@ class _Env:
 
 def _failing_cell(nb) -> str:
     """Describe the first cell whose output is an error (papermill marks it)."""
-    for index, cell in enumerate(nb.get("cells", [])):
+    added = {"injected-parameters", "papermill-error-cell-tag"}
+    number = 0  # 1-based position in the source notebook (papermill's own cells skipped)
+    for cell in nb.get("cells", []):
+        if added & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        number += 1
         for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if out.get("output_type") == "error":
                 first = "".join(cell.get("source", "")).strip().splitlines()[:1]
                 snippet = first[0][:60] if first else ""
-                return f"cell {index} ({snippet!r}): {out.get('ename')}: {out.get('evalue')}"
+                return f"cell {number} ({snippet!r}): {out.get('ename')}: {out.get('evalue')}"
     return ""
 
 
