@@ -30,9 +30,11 @@ full: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/course data
-	$(BIN)/python -m pytest -n 2 --dist loadfile --timeout 900 \
-		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		tests course_lib notebooks
+	@# library, notebooks under papermill, nbgrader round trip; then nbval (one worker per notebook)
+	$(BIN)/python -m pytest -n 2 --dist worksteal --timeout 900 tests course_lib; unit=$$?; \
+	$(BIN)/python -m pytest -n 2 --dist loadfile --timeout 900 -p no:doctest \
+		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks; nbval=$$?; \
+	exit $$(( unit || nbval ))
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.

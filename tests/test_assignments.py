@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import ROOT, assignment_names, grade_id, load_mutants
+from helpers import ROOT, assignment_names, grade_id, load_mutants
 from course_lib.grading import grade_submissions, release
 from course_lib.runner import _Env, kernel_env
 

@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import ROOT, grade_id, solved_release
+from helpers import ROOT, grade_id, solved_release
 from course_lib.grading import CSV_COLUMNS, grade_submissions
 
 A = "00_welcome"

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 import course_lib
-from conftest import ROOT, lecture_notebooks
+from helpers import ROOT, lecture_notebooks
 from course_lib.runner import execute_notebook
 
 NOTEBOOKS = lecture_notebooks()

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from conftest import ROOT
+from helpers import ROOT
 from course_lib.runner import execute_notebook, read_figures, run_notebooks, summary_table
 from course_lib.runtime import fast_default, figures_table, publish_figures
 

@@ -65,7 +65,3 @@ def solved_release(assignment: str):
             cell.source = strip_solution_markers(answers[gid])
     return release
 
-
-@pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
