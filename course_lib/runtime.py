@@ -111,7 +111,7 @@ def figures_table(figures: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def publish_figures(figures: Mapping[str, Any], *, display: bool = True) -> dict:
+def publish_figures(figures: Mapping[str, Any], *, display: bool = True) -> dict | None:
     """Publish a notebook's headline figures (call it in the last cell).
 
     The figures are shown as a table and stored in the cell output under
@@ -127,8 +127,10 @@ def publish_figures(figures: Mapping[str, Any], *, display: bool = True) -> dict
 
     Returns
     -------
-    dict
-        The cleaned figures (floats rounded to 6 significant digits).
+    dict or None
+        With ``display=False``, the cleaned figures (floats rounded to 6
+        significant digits). With ``display=True`` nothing, so that the
+        notebook shows the table once and not a second copy as a dict.
 
     Examples
     --------
@@ -146,6 +148,7 @@ def publish_figures(figures: Mapping[str, Any], *, display: bool = True) -> dict
         from IPython.display import display as ipy_display
 
         ipy_display({FIGURES_MIME: clean, "text/plain": figures_table(clean)}, raw=True)
+        return None
     return clean
 
 
