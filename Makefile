@@ -11,6 +11,7 @@ STAMP := $(VENV)/.course-installed
 # and the two pytest workers do not fight over the two cores
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
+export MKL_CBWR ?= AUTO,STRICT
 
 .PHONY: install course full test lab release clean
 

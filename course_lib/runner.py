@@ -25,6 +25,8 @@ DETERMINISTIC_ENV = {
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "PYTHONHASHSEED": "0",
+    # MKL: the same code path and reduction order on every run on this CPU
+    "MKL_CBWR": "AUTO,STRICT",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 
