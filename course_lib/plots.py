@@ -54,59 +54,6 @@ def plot_learning_curve(sizes, train_err, dev_err, ax=None, *, target_error=None
     return ax
 
 
-def plot_train_dev(history, ax=None, *, metric="error", title="Train vs dev"):
-    """Train and dev curves of one run per epoch, with the best dev epoch marked.
-
-    Parameters
-    ----------
-    history : course_lib.training.History
-        Needs ``train_acc``/``dev_acc`` (``metric="error"``) or
-        ``train_loss``/``dev_loss`` (``metric="loss"``).
-    ax : matplotlib Axes, optional
-    metric : {"error", "loss"}
-    title : str
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> from course_lib.training import History
-    >>> ax = plot_train_dev(History(train_acc=[0.5, 0.9], dev_acc=[0.5, 0.7], train_loss=[1, .2], dev_loss=[1, .6]))
-    >>> ax.get_ylabel()
-    'error rate (fraction)'
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    if metric not in ("error", "loss"):
-        raise ValueError(f"metric must be 'error' or 'loss', got {metric!r}")
-    if metric == "error":
-        train = 1.0 - np.asarray(history.train_acc, dtype=float)
-        dev = 1.0 - np.asarray(history.dev_acc, dtype=float)
-        ylabel = "error rate (fraction)"
-    else:
-        train = np.asarray(history.train_loss, dtype=float)
-        dev = np.asarray(history.dev_loss, dtype=float)
-        ylabel = "cross-entropy (nats)"
-    if train.size == 0 or dev.size == 0:
-        raise ValueError("history needs train and dev values (train with dev=(X_dev, y_dev))")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
-    epochs = np.arange(1, len(train) + 1)
-    ax.plot(epochs, train, label=f"train {metric}")
-    ax.plot(epochs[: len(dev)], dev, label=f"dev {metric}")
-    best = int(np.argmin(dev))
-    ax.axvline(best + 1, ls=":", c="gray", label=f"best dev epoch ({best + 1})")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize="small")
-    return ax
-
-
 def plot_reliability(probs, labels, ax=None, *, n_bins=15, label=None, title="Reliability diagram"):
     """Reliability diagram: accuracy per confidence bin against the diagonal.
 
@@ -364,14 +311,17 @@ def plot_loss_surface_paths(
     return ax
 
 
-def plot_history(history, ax=None, *, metric="loss", title="Training history"):
-    """Per-epoch train (and dev, when present) loss or accuracy of a training run.
+def plot_history(history, ax=None, *, metric="loss", mark_best=False, title="Training history"):
+    """Per-epoch train (and dev, when present) loss, accuracy or error of a run.
 
     Parameters
     ----------
     history : course_lib.training.History
     ax : matplotlib Axes, optional
-    metric : {"loss", "acc"}
+    metric : {"loss", "acc", "error"}
+        ``"error"`` plots ``1 - accuracy``.
+    mark_best : bool
+        Draw a dotted line at the epoch with the best dev value.
     title : str
 
     Returns
@@ -385,24 +335,36 @@ def plot_history(history, ax=None, *, metric="loss", title="Training history"):
     >>> ax = plot_history(History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.8]))
     >>> ax.get_ylabel()
     'cross-entropy (nats)'
+    >>> h = History(train_acc=[0.5, 0.9], dev_acc=[0.5, 0.7], train_loss=[1, .2], dev_loss=[1, .6])
+    >>> plot_history(h, metric="error", mark_best=True).get_ylabel()
+    'error rate (fraction)'
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
-    if metric not in ("loss", "acc"):
-        raise ValueError(f"metric must be 'loss' or 'acc', got {metric!r}")
-    train = np.asarray(getattr(history, f"train_{metric}"), dtype=float)
-    dev = np.asarray(getattr(history, f"dev_{metric}"), dtype=float)
+    if metric not in ("loss", "acc", "error"):
+        raise ValueError(f"metric must be 'loss', 'acc' or 'error', got {metric!r}")
+    source = "acc" if metric == "error" else metric
+    train = np.asarray(getattr(history, f"train_{source}"), dtype=float)
+    dev = np.asarray(getattr(history, f"dev_{source}"), dtype=float)
+    if metric == "error":
+        train, dev = 1.0 - train, 1.0 - dev
     if train.size == 0:
         raise ValueError("history is empty: train for at least one epoch")
+    if mark_best and dev.size == 0:
+        raise ValueError("mark_best needs dev values (train with dev=(X_dev, y_dev))")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     epochs = np.arange(1, train.size + 1)
     ax.plot(epochs, train, "o-", ms=3, label=f"train {metric}")
     if dev.size:
         ax.plot(epochs[: dev.size], dev, "s-", ms=3, label=f"dev {metric}")
+    if mark_best:
+        best = int(np.argmax(dev) if metric == "acc" else np.argmin(dev))
+        ax.axvline(best + 1, ls=":", c="gray", label=f"best dev epoch ({best + 1})")
+    ylabels = {"loss": "cross-entropy (nats)", "acc": "accuracy (fraction)", "error": "error rate (fraction)"}
     ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy (nats)" if metric == "loss" else "accuracy (fraction)")
+    ax.set_ylabel(ylabels[metric])
     ax.set_title(title)
     ax.legend(fontsize="small")
     return ax

@@ -567,19 +567,19 @@ def test_plot_helpers_return_labelled_axes():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots import plot_learning_curve, plot_train_dev
+    from course_lib.plots import plot_history, plot_learning_curve
 
     ax = plot_learning_curve([10, 100, 1000], [0.0, 0.02, 0.05], [0.5, 0.3, 0.1], target_error=0.03)
     assert ax.get_xscale() == "log" and "error" in ax.get_ylabel() and ax.get_title()
     assert len(ax.lines) == 3
     h = History(train_loss=[1.0, 0.5, 0.2], train_acc=[0.5, 0.8, 0.95], dev_loss=[1.0, 0.7, 0.9], dev_acc=[0.5, 0.7, 0.65])
-    ax2 = plot_train_dev(h, metric="loss")
+    ax2 = plot_history(h, metric="loss", mark_best=True)
     assert ax2.get_xlabel() == "epoch" and "nats" in ax2.get_ylabel()
     assert "(2)" in ax2.get_legend().get_texts()[-1].get_text()  # best dev epoch, 1-based
     with pytest.raises(ValueError, match="same non-zero length"):
         plot_learning_curve([10, 100], [0.1], [0.2, 0.1])
-    with pytest.raises(ValueError, match="needs train and dev values"):
-        plot_train_dev(History(train_acc=[0.5]))
+    with pytest.raises(ValueError, match="mark_best needs dev values"):
+        plot_history(History(train_acc=[0.5], train_loss=[1.0]), metric="error", mark_best=True)
     plt.close("all")
 
 

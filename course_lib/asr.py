@@ -1,0 +1,505 @@
+"""A small CTC speech recognizer: features, model, training loop, transcription.
+
+Pipeline: waveform -> log-mel ``(F, T)`` (:func:`course_lib.audio.log_mel`)
+-> per-utterance mean/variance normalisation -> ``(T, F)`` features
+(:func:`asr_features`) -> :class:`CTCRecognizer` (two stride-2 convolutions,
+4x fewer frames; a bidirectional GRU; a linear layer to :data:`CHARS`)
+-> ``(T', B, V)`` log-probabilities -> CTC loss in training, greedy or
+prefix beam search decoding (:mod:`course_lib.decoding`) in :func:`transcribe`.
+
+A sequence model needs its own loop (variable-length inputs *and* targets,
+no per-item class): :func:`train_ctc` batches utterances of similar length,
+applies SpecAugment, clips gradients and is seeded.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from course_lib.audio import log_mel
+from course_lib.augment import spec_augment
+from course_lib.checks import check_lengths, check_positive_int, check_tensor
+from course_lib.corpus import BLANK, CHARS, ids_to_text
+from course_lib.ctc import collapse
+from course_lib.decoding import CharNgramLM, prefix_beam_search
+from course_lib.shapes import lengths_to_mask
+
+__all__ = [
+    "ASRConfig",
+    "CTCTrainConfig",
+    "CTCRecognizer",
+    "asr_features",
+    "dataset_features",
+    "conv_output_lengths",
+    "pad_features",
+    "train_ctc",
+    "ctc_log_probs",
+    "transcribe",
+    "asr_recipe",
+    "asr_datasets",
+    "ASR_DATA_SIZES",
+]
+
+
+@dataclass(frozen=True)
+class ASRConfig:
+    """Shape of a :class:`CTCRecognizer` and of its input features.
+
+    Attributes
+    ----------
+    n_mels : int
+        Mel bands of the input features.
+    conv_channels : int
+        Channels of the two stride-2 convolutions.
+    hidden : int
+        GRU units per direction.
+    n_layers : int
+        Stacked bidirectional GRU layers.
+    dropout : float
+        Between GRU layers and before the output layer.
+    vocab_size : int
+        Output symbols including the blank (``len(CHARS)``).
+    """
+
+    n_mels: int = 80
+    conv_channels: int = 32
+    hidden: int = 192
+    n_layers: int = 2
+    dropout: float = 0.1
+    vocab_size: int = len(CHARS)
+
+    def __post_init__(self) -> None:
+        for name in ("n_mels", "conv_channels", "hidden", "n_layers", "vocab_size"):
+            check_positive_int(getattr(self, name), name)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if self.n_mels < 4:
+            raise ValueError(f"n_mels must be >= 4 (two stride-2 convolutions), got {self.n_mels}")
+
+
+@dataclass(frozen=True)
+class CTCTrainConfig:
+    """How :func:`train_ctc` trains.
+
+    Attributes
+    ----------
+    epochs : int
+    batch_size : int
+    lr : float
+        Peak AdamW learning rate (linear warm-up, then cosine decay).
+    weight_decay : float
+    warmup_frac : float
+        Share of the steps spent warming up.
+    clip_norm : float
+        Gradient clipping threshold (global L2 norm).
+    spec_augment : bool
+        Mask 2 frequency bands (<= ``freq_mask``) and 2 time spans (<= ``time_mask``) per utterance.
+    freq_mask, time_mask : int
+    max_steps : int or None
+        Stop after this many optimiser steps (FAST runs).
+    seed : int
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    warmup_frac: float = 0.08
+    clip_norm: float = 5.0
+    spec_augment: bool = True
+    freq_mask: int = 15
+    time_mask: int = 20
+    max_steps: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.epochs, "epochs")
+        check_positive_int(self.batch_size, "batch_size")
+        if self.max_steps is not None:
+            check_positive_int(self.max_steps, "max_steps")
+        for name in ("lr", "clip_norm"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0.0 <= self.warmup_frac < 1.0:
+            raise ValueError(f"warmup_frac must lie in [0, 1), got {self.warmup_frac}")
+
+
+def conv_output_lengths(lengths: Tensor) -> Tensor:
+    """Frames after the two stride-2 convolutions (kernel 3, padding 1): ``ceil(ceil(T / 2) / 2)``.
+
+    Examples
+    --------
+    >>> conv_output_lengths(torch.tensor([1, 4, 5, 100])).tolist()
+    [1, 1, 2, 25]
+    """
+    out = lengths
+    for _ in range(2):
+        out = torch.div(out - 1, 2, rounding_mode="floor") + 1
+    return out
+
+
+class CTCRecognizer(nn.Module):
+    """Conv front end (4x subsampling) + bidirectional GRU + linear, for CTC.
+
+    Parameters
+    ----------
+    config : ASRConfig
+
+    Examples
+    --------
+    >>> model = CTCRecognizer(ASRConfig(n_mels=40, conv_channels=8, hidden=16, n_layers=1))
+    >>> lp, out_len = model(torch.randn(2, 50, 40), torch.tensor([50, 31]))
+    >>> lp.shape, out_len.tolist()   # (T', B, V): 50 frames -> 13
+    (torch.Size([13, 2, 29]), [13, 8])
+    """
+
+    def __init__(self, config: ASRConfig = ASRConfig()) -> None:
+        super().__init__()
+        if not isinstance(config, ASRConfig):
+            raise TypeError(f"config must be an ASRConfig, got {type(config).__name__}")
+        self.config = c = config
+        self.conv1 = nn.Conv2d(1, c.conv_channels, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(c.conv_channels, c.conv_channels, 3, stride=2, padding=1)
+        f_out = (c.n_mels - 1) // 2 + 1
+        f_out = (f_out - 1) // 2 + 1
+        self.proj = nn.Linear(c.conv_channels * f_out, 2 * c.hidden)
+        self.norm = nn.LayerNorm(2 * c.hidden)
+        self.rnn = nn.GRU(2 * c.hidden, c.hidden, num_layers=c.n_layers, bidirectional=True,
+                          dropout=c.dropout if c.n_layers > 1 else 0.0)  # fmt: skip
+        self.drop = nn.Dropout(c.dropout)
+        self.out = nn.Linear(2 * c.hidden, c.vocab_size)
+
+    def forward(self, feats: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """``(B, T, F)`` features and ``(B,)`` frame counts -> ``(T', B, V)`` log-probs and ``(B,)`` output lengths."""
+        feats = check_tensor(feats, "feats", ndim=3, floating=True)
+        B, T, F = feats.shape
+        if F != self.config.n_mels:
+            raise ValueError(f"feats must be (B, T, F) with F={self.config.n_mels} mel bands, got shape {tuple(feats.shape)}")
+        lengths = check_lengths(lengths, B, T)
+        mask = lengths_to_mask(lengths, T).to(feats.device)  # (B, T)
+        x = feats.masked_fill(~mask[:, :, None], 0.0)
+        x = nn.functional.gelu(self.conv1(x[:, None]))  # (B, T, F) -> (B, 1, T, F) -> (B, C, T/2, F/2)
+        half = torch.div(lengths - 1, 2, rounding_mode="floor") + 1  # frames after the first convolution
+        x = x * lengths_to_mask(half, x.shape[2]).to(x.dtype)[:, None, :, None]  # padding stays 0
+        x = nn.functional.gelu(self.conv2(x))  # (B, C, T/2, F/2) -> (B, C, T', F')
+        x = x.permute(0, 2, 1, 3).flatten(2)  # (B, C, T', F') -> (B, T', C * F')
+        x = self.norm(self.proj(x))  # (B, T', 2H)
+        out_len = conv_output_lengths(lengths).clamp_min(1)
+        packed = nn.utils.rnn.pack_padded_sequence(x, out_len.cpu(), batch_first=True, enforce_sorted=False)
+        y, _ = self.rnn(packed)
+        y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])  # (B, T', 2H)
+        logits = self.out(self.drop(y))  # (B, T', V)
+        return logits.transpose(0, 1).log_softmax(-1), out_len  # (B, T', V) -> (T', B, V)
+
+
+def asr_features(waveform, sample_rate: int = 16000, n_mels: int = 80) -> Tensor:
+    """Log-mel features ``(T, F)`` of one utterance, normalised per mel band over the utterance.
+
+    25 ms windows, 10 ms hop. Per-utterance normalisation removes the
+    channel's constant colouring (device, gain) that a log spectrum turns
+    into an additive offset.
+
+    Parameters
+    ----------
+    waveform : torch.Tensor, shape (time,)
+    sample_rate : int
+    n_mels : int
+
+    Returns
+    -------
+    torch.Tensor, shape (T, F), float32
+
+    Examples
+    --------
+    >>> f = asr_features(torch.randn(16000))
+    >>> f.shape, abs(float(f.mean())) < 1e-4
+    (torch.Size([101, 80]), True)
+    """
+    waveform = check_tensor(waveform, "waveform", ndim=1, floating=True)
+    spec = log_mel(waveform, sample_rate, n_fft=400, hop_length=160, n_mels=n_mels)  # (F, T)
+    spec = (spec - spec.mean(-1, keepdim=True)) / (spec.std(-1, keepdim=True) + 1e-5)
+    return spec.T.contiguous()  # (F, T) -> (T, F)
+
+
+def dataset_features(dataset, n_mels: int = 80, *, progress: bool = False) -> dict:
+    """Features, targets and transcripts of every utterance of a sentence dataset.
+
+    Parameters
+    ----------
+    dataset : course_lib.corpus.AudioDataset
+        A sentence dataset (items with ``waveform`` and ``target`` char ids).
+    n_mels : int
+    progress : bool
+        Show a tqdm bar.
+
+    Returns
+    -------
+    dict
+        ``feats`` (list of ``(T_i, F)`` tensors), ``targets`` (list of LongTensor),
+        ``texts`` (list of str), ``meta`` (the dataset's metadata frame).
+    """
+    if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "metadata"):
+        raise TypeError(f"dataset must be an AudioDataset, got {type(dataset).__name__}")
+    from tqdm.auto import tqdm
+
+    feats, targets, texts = [], [], []
+    for i in tqdm(range(len(dataset)), desc="features", disable=not progress):
+        item = dataset[i]
+        feats.append(asr_features(item["waveform"], item["sample_rate"], n_mels))
+        targets.append(item["target"])
+        texts.append(item["label"])
+    return {"feats": feats, "targets": targets, "texts": texts, "meta": dataset.metadata}
+
+
+def pad_features(feats: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
+    """Pad ``(T_i, F)`` features into ``(B, T, F)`` and return the frame counts ``(B,)``.
+
+    Examples
+    --------
+    >>> x, n = pad_features([torch.ones(3, 2), torch.ones(5, 2)])
+    >>> x.shape, n.tolist()
+    (torch.Size([2, 5, 2]), [3, 5])
+    """
+    if not feats:
+        raise ValueError("feats is empty; expected a list of (T, F) tensors")
+    lengths = torch.tensor([f.shape[0] for f in feats], dtype=torch.long)
+    return nn.utils.rnn.pad_sequence(list(feats), batch_first=True), lengths
+
+
+def _batches(lengths: Sequence[int], batch_size: int, gen: torch.Generator) -> list[list[int]]:
+    """Shuffle, sort by length within windows of 50 batches, cut into batches, shuffle the batches."""
+    order = torch.randperm(len(lengths), generator=gen).tolist()
+    window = batch_size * 50
+    out = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        out += [chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size)]
+    perm = torch.randperm(len(out), generator=gen).tolist()
+    return [out[k] for k in perm]
+
+
+@dataclass
+class CTCHistory:
+    """Per-step training loss and per-epoch dev CER of :func:`train_ctc`."""
+
+    step_loss: list = field(default_factory=list)
+    epoch_loss: list = field(default_factory=list)
+    dev_cer: list = field(default_factory=list)
+    seconds: float = 0.0
+    steps: int = 0
+
+
+def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTrainConfig(), *,
+              dev: dict | None = None, progress: bool = True) -> CTCHistory:  # fmt: skip
+    """Train a :class:`CTCRecognizer` with the CTC loss (AdamW, warm-up + cosine, clipping, SpecAugment).
+
+    Parameters
+    ----------
+    model : CTCRecognizer
+    train : dict
+        From :func:`dataset_features` (``feats``, ``targets``).
+    config : CTCTrainConfig
+    dev : dict, optional
+        Evaluated (greedy CER) after every epoch.
+    progress : bool
+        tqdm bar over steps.
+
+    Returns
+    -------
+    CTCHistory
+
+    Examples
+    --------
+    >>> model = CTCRecognizer(ASRConfig(n_mels=40, conv_channels=4, hidden=8, n_layers=1))
+    >>> data = {"feats": [torch.randn(40, 40)] * 4, "targets": [torch.tensor([3, 4])] * 4}
+    >>> h = train_ctc(model, data, CTCTrainConfig(epochs=1, batch_size=2), progress=False)
+    >>> h.steps, len(h.step_loss)
+    (2, 2)
+    """
+    from tqdm.auto import tqdm
+
+    from course_lib.optim import warmup_cosine_lr
+    from course_lib.wer import cer
+
+    if not isinstance(model, CTCRecognizer):
+        raise TypeError(f"model must be a CTCRecognizer, got {type(model).__name__}")
+    if not isinstance(config, CTCTrainConfig):
+        raise TypeError(f"config must be a CTCTrainConfig, got {type(config).__name__}")
+    if not isinstance(train, dict) or not {"feats", "targets"} <= set(train):
+        raise ValueError("train must be a dict with 'feats' and 'targets' (see dataset_features)")
+    if len(train["feats"]) != len(train["targets"]) or not train["feats"]:
+        raise ValueError(f"train needs as many targets as feats (and at least one), got "
+                         f"{len(train['feats'])} and {len(train['targets'])}")  # fmt: skip
+    gen = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)  # dropout draws from the global generator
+    lengths = [f.shape[0] for f in train["feats"]]
+    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    warm = max(1, int(config.warmup_frac * total))
+    hist = CTCHistory()
+    t0 = time.perf_counter()
+    bar = tqdm(total=total, desc="train CTC", disable=not progress)
+    step = 0
+    for _epoch in range(config.epochs):
+        model.train()
+        losses = []
+        for idx in _batches(lengths, config.batch_size, gen):
+            if step >= total:
+                break
+            x, n = pad_features([train["feats"][i] for i in idx])  # (B, T, F), (B,)
+            if config.spec_augment:
+                x = spec_augment(x.transpose(1, 2), n_freq_masks=2, freq_mask_param=config.freq_mask, n_time_masks=2,
+                                 time_mask_param=config.time_mask, lengths=n, mask_value=0.0,
+                                 generator=gen).transpose(1, 2)  # (B, T, F) -> (B, F, T) -> (B, T, F)  # fmt: skip
+            tg = [train["targets"][i] for i in idx]
+            tl = torch.tensor([t.shape[0] for t in tg])
+            lp, out_len = model(x, n)
+            loss = nn.functional.ctc_loss(lp, torch.cat(tg), out_len, tl, blank=BLANK, zero_infinity=True)
+            for group in opt.param_groups:
+                group["lr"] = warmup_cosine_lr(step, config.lr, warm, total)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+            opt.step()
+            step += 1
+            value = loss.item()
+            losses.append(value)
+            hist.step_loss.append(value)
+            bar.update(1)
+            bar.set_postfix(loss=f"{value:.3f}")
+        hist.epoch_loss.append(sum(losses) / max(len(losses), 1))
+        if dev is not None:
+            hyps = transcribe(model, dev["feats"])
+            hist.dev_cer.append(cer(dev["texts"], hyps))
+        if step >= total:
+            break
+    bar.close()
+    model.eval()
+    hist.seconds = time.perf_counter() - t0
+    hist.steps = step
+    return hist
+
+
+@torch.no_grad()
+def ctc_log_probs(model: CTCRecognizer, feats: Sequence[Tensor], batch_size: int = 64) -> list[Tensor]:
+    """Per-utterance ``(T'_i, V)`` log-probabilities (eval mode, valid frames only)."""
+    if not isinstance(model, CTCRecognizer):
+        raise TypeError(f"model must be a CTCRecognizer, got {type(model).__name__}")
+    check_positive_int(batch_size, "batch_size")
+    was = model.training
+    model.eval()
+    out = []
+    for k in range(0, len(feats), batch_size):
+        x, n = pad_features(feats[k : k + batch_size])
+        lp, out_len = model(x, n)
+        out += [lp[: int(out_len[b]), b] for b in range(lp.shape[1])]
+    model.train(was)
+    return out
+
+
+def transcribe(model: CTCRecognizer, feats: Sequence[Tensor], *, decoder: str = "greedy", beam_width: int = 8,
+               lm: CharNgramLM | None = None, alpha: float = 0.5, beta: float = 0.0, batch_size: int = 64) -> list[str]:  # fmt: skip
+    """Transcribe utterances given as ``(T_i, F)`` features.
+
+    Parameters
+    ----------
+    model : CTCRecognizer
+    feats : list of torch.Tensor
+        From :func:`asr_features`.
+    decoder : {"greedy", "beam"}
+    beam_width, lm, alpha, beta
+        For :func:`course_lib.decoding.prefix_beam_search`.
+    batch_size : int
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> model = CTCRecognizer(ASRConfig(n_mels=40, conv_channels=4, hidden=8, n_layers=1))
+    >>> hyps = transcribe(model, [torch.randn(30, 40)])
+    >>> isinstance(hyps[0], str)
+    True
+    """
+    if decoder not in ("greedy", "beam"):
+        raise ValueError(f"decoder must be 'greedy' or 'beam', got {decoder!r}")
+    if isinstance(feats, Tensor) or not isinstance(feats, Sequence) or not feats:
+        raise TypeError("feats must be a non-empty list of (T, F) tensors (one per utterance)")
+    texts = []
+    for lp in ctc_log_probs(model, feats, batch_size):
+        if decoder == "greedy":
+            ids = collapse(lp.argmax(-1), BLANK)
+        else:
+            ids = prefix_beam_search(lp, beam_width, BLANK, lm=lm, alpha=alpha, beta=beta)
+        texts.append(" ".join(ids_to_text(ids).split()))
+    return texts
+
+
+def asr_recipe(fast: bool = True) -> tuple[ASRConfig, CTCTrainConfig]:
+    """The model and training configuration module 08 and ``benchmarks/asr.py`` use.
+
+    FAST is a smoke test (a tiny model, a few dozen steps: the outputs are
+    still mostly blanks); FULL is the real recognizer.
+
+    Examples
+    --------
+    >>> model_cfg, train_cfg = asr_recipe(fast=True)
+    >>> model_cfg.hidden < asr_recipe(fast=False)[0].hidden
+    True
+    """
+    if not isinstance(fast, bool):
+        raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
+    if fast:
+        return (ASRConfig(n_mels=40, conv_channels=16, hidden=64, n_layers=1, dropout=0.0),
+                CTCTrainConfig(epochs=3, batch_size=16, lr=3e-3, max_steps=40, seed=0))  # fmt: skip
+    return (ASRConfig(n_mels=80, conv_channels=32, hidden=192, n_layers=2, dropout=0.0),
+            CTCTrainConfig(epochs=3, batch_size=16, lr=3e-3, freq_mask=8, time_mask=10, seed=0))  # fmt: skip
+
+
+#: Sizes of the recognizer's data: train utterances generated for FULL (train speakers, mixed conditions)
+#: and test utterances per slice.
+ASR_DATA_SIZES = {"fast": {"train": 0, "test": 60}, "full": {"train": 6000, "test": 400}}
+
+
+def asr_datasets(fast: bool = True, *, progress: bool = False) -> dict:
+    """Train and test sets for the recognizer (generated once, then cached).
+
+    - ``train``: sentences by the *train* speakers of the default speaker
+      split, mixed recording conditions (clean, noisy, far-field, telephone,
+      devices): FULL generates 6000 (seed 2); FAST keeps the train speakers'
+      clips of the cached ``default_dataset("sentences")``;
+    - ``test_clean``: unseen (*test*) speakers, clean condition, seed 1;
+    - ``test_noisy``: the same speakers and sentences as ``test_clean``'s
+      seed, at 10 dB SNR in a reverberant room (``default_dataset("sentences_test")``).
+
+    Examples
+    --------
+    >>> sorted(ASR_DATA_SIZES["full"])
+    ['test', 'train']
+    """
+    from course_lib.corpus import default_dataset, sentence_dataset
+
+    if not isinstance(fast, bool):
+        raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
+    sizes = ASR_DATA_SIZES["fast" if fast else "full"]
+    from course_lib.splits import default_speaker_split
+
+    if fast:
+        pool = default_dataset("sentences", fast=True, progress=progress)
+        train = pool.subset(pool.metadata["speaker"].isin(default_speaker_split()["train"]).to_numpy())
+    else:
+        train = sentence_dataset(sizes["train"], seed=2, conditions="mixed", speakers="train", progress=progress)
+    return {
+        "train": train,
+        "test_clean": sentence_dataset(sizes["test"], seed=1, conditions="clean", speakers="test", progress=progress),
+        "test_noisy": default_dataset("sentences_test", fast=fast, progress=progress),
+    }
