@@ -1,0 +1,133 @@
+"""course_lib.metrics: accuracy, confusion matrix, confused pairs and per-slice accuracy vs scikit-learn."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+
+from course_lib.metrics import accuracy, confusion_matrix, most_confused_pairs, per_slice_accuracy
+
+
+def _data(n=200, k=5, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    p = np.where(rng.random(n) < 0.6, y, rng.integers(0, k, n))
+    return y, p
+
+
+# ------------------------------------------------------------ correctness vs sklearn
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 60), k=st.integers(1, 7), seed=st.integers(0, 10_000))
+def test_confusion_matrix_and_accuracy_match_sklearn(n, k, seed):
+    y, p = _data(n, k, seed)
+    cm = confusion_matrix(torch.from_numpy(y), torch.from_numpy(p), k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # sklearn warns when one label is seen
+        ref = skm.confusion_matrix(y, p, labels=list(range(k)))
+    np.testing.assert_array_equal(cm, ref)
+    assert cm.dtype == np.int64
+    assert accuracy(y, p) == pytest.approx(skm.accuracy_score(y, p))
+
+
+def test_confusion_matrix_rows_are_truth_not_prediction():
+    # two clips of class 0 both predicted 1: row 0, column 1
+    cm = confusion_matrix(np.array([0, 0]), np.array([1, 1]), 2)
+    assert cm[0, 1] == 2 and cm[1, 0] == 0
+
+
+def test_confusion_matrix_normalized_matches_sklearn():
+    y, p = _data(300, 6, 1)
+    y[y == 5] = 4  # class 5 absent from the truth: a zero row stays zero
+    ref = skm.confusion_matrix(y, p, labels=list(range(6)), normalize="true")
+    ref = np.nan_to_num(ref)
+    np.testing.assert_allclose(confusion_matrix(y, p, 6, normalize="true"), ref, atol=1e-12)
+    # diagonal of the row-normalised matrix = per-class recall
+    rec = skm.recall_score(y, p, labels=list(range(5)), average=None, zero_division=0)
+    np.testing.assert_allclose(np.diag(confusion_matrix(y, p, 6, normalize="true"))[:5], rec)
+
+
+def test_most_confused_pairs_orders_off_diagonal_cells():
+    cm = np.array([[10, 4, 1], [0, 9, 7], [2, 0, 3]])
+    table = most_confused_pairs(cm, ["a", "b", "c"], k=3)
+    assert list(zip(table["true"], table["predicted"])) == [("b", "c"), ("a", "b"), ("c", "a")]
+    assert table["value"].tolist() == [7, 4, 2]
+    np.testing.assert_allclose(table["share"], [round(7 / 16, 3), round(4 / 15, 3), round(2 / 5, 3)])
+    # the diagonal and zero cells never appear, whatever k
+    assert len(most_confused_pairs(cm, ["a", "b", "c"], k=50)) == 4
+    assert most_confused_pairs(np.eye(3), ["a", "b", "c"]).empty
+
+
+def test_per_slice_accuracy_matches_sklearn_per_group():
+    y, p = _data(400, 4, 2)
+    slices = np.random.default_rng(3).choice(["clean", "noisy", "far"], size=400)
+    table = per_slice_accuracy(torch.from_numpy(y), torch.from_numpy(p), list(slices))
+    assert list(table.index) == ["clean", "far", "noisy", "all"]
+    for name in ["clean", "far", "noisy"]:
+        sel = slices == name
+        assert table.loc[name, "accuracy"] == pytest.approx(skm.accuracy_score(y[sel], p[sel]))
+        assert table.loc[name, "n"] == sel.sum()
+    # "all" is the micro average over clips, not the mean of the slice accuracies
+    assert table.loc["all", "accuracy"] == pytest.approx(skm.accuracy_score(y, p))
+    assert table.loc["all", "n"] == 400
+    assert "all" not in per_slice_accuracy(y, p, pd.Series(slices), overall=False).index
+
+
+# ------------------------------------------------------------------ bad input
+def test_bad_input_messages():
+    y = np.array([0, 1, 2])
+    with pytest.raises(ValueError, match="same length"):
+        accuracy(y, y[:2])
+    with pytest.raises(TypeError, match="integer class indices"):
+        accuracy(y.astype(float), y)
+    with pytest.raises(ValueError, match=">= 0"):
+        confusion_matrix(np.array([0, -1]), np.array([0, 0]), 2)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):
+        confusion_matrix(y, y, 2)
+    with pytest.raises(ValueError, match="positive int"):
+        confusion_matrix(y, y, 0)
+    with pytest.raises(ValueError, match="normalize"):
+        confusion_matrix(y, y, 3, normalize="all")
+    with pytest.raises(ValueError, match="must have 1 dimensions"):
+        confusion_matrix(np.zeros((2, 2), dtype=int), np.zeros((2, 2), dtype=int), 2)
+    with pytest.raises(ValueError, match="empty"):
+        accuracy(np.array([], dtype=int), np.array([], dtype=int))
+    with pytest.raises(TypeError, match="torch.Tensor or numpy.ndarray"):
+        accuracy([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="square"):
+        most_confused_pairs(np.zeros((2, 3)), ["a", "b"])
+    with pytest.raises(ValueError, match="sequence of 2 names"):
+        most_confused_pairs(np.zeros((2, 2)), ["a"])
+    with pytest.raises(ValueError, match="negative"):
+        most_confused_pairs(-np.ones((2, 2)), ["a", "b"])
+    with pytest.raises(ValueError, match="one label per clip"):
+        per_slice_accuracy(y, y, ["a", "b"])
+    with pytest.raises(TypeError, match="sequence of slice labels"):
+        per_slice_accuracy(y, y, "abc")
+    with pytest.raises(ValueError, match="missing labels"):
+        per_slice_accuracy(y, y, ["a", None, "b"])
+
+
+def test_plot_confusion_matrix_colours_rows_and_rejects_bad_shapes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots import plot_confusion_matrix
+
+    cm = confusion_matrix(np.array([0, 0, 0, 1]), np.array([0, 0, 1, 1]), 2)
+    ax = plot_confusion_matrix(cm, ["yes", "no"], title="t")
+    shown = ax.images[0].get_array()
+    np.testing.assert_allclose(np.asarray(shown), [[2 / 3, 1 / 3], [0.0, 1.0]])  # row shares
+    assert ax.get_title() == "t" and [t.get_text() for t in ax.texts] == ["2", "1", "1"]
+    plt.close("all")
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_matrix(np.zeros((2, 3)), ["a", "b"])
+    with pytest.raises(ValueError, match="name the 2 rows"):
+        plot_confusion_matrix(np.zeros((2, 2)), ["a"])

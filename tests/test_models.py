@@ -1,0 +1,156 @@
+"""course_lib.models (front end, AudioCNN, transfer helpers) and course_lib.kws (augmentation recipe)."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib.audio import log_mel
+from course_lib.conditions import pink_noise, snr_db
+from course_lib.kws import fit_and_score, simulate_conditions, spec_augment_transform
+from course_lib.models import KWS_CNN, SOUND_CNN, AudioCNN, CNNConfig, FrontEnd, count_parameters, dataset_features
+from course_lib.training import TrainConfig, train_classifier
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+# ------------------------------------------------------------------ front end
+def test_front_end_equals_log_mel_and_chunks_do_not_matter():
+    x = torch.randn(5, 8000, generator=_gen())
+    fe = FrontEnd(n_mels=32, hop_length=200)
+    want = log_mel(x, n_mels=32, hop_length=200)
+    torch.testing.assert_close(fe(x, batch_size=2), want)
+    torch.testing.assert_close(fe(x[0]), want[0])
+    assert fe(x).shape[-1] == fe.frames(8000)
+
+
+def test_dataset_features_stacks_items():
+    items = [{"waveform": torch.randn(4000, generator=_gen(k)), "target": k % 3} for k in range(4)]
+    X, y = dataset_features(items, [3, 1], FrontEnd(n_mels=16))
+    assert X.shape == (2, 16, 26) and y.tolist() == [0, 1]
+    torch.testing.assert_close(X[0], log_mel(items[3]["waveform"], n_mels=16))
+
+
+# ------------------------------------------------------------------ the CNN
+@pytest.mark.parametrize("config", [SOUND_CNN, KWS_CNN, CNNConfig(n_mels=20, n_classes=3, channels=(8,))])
+def test_cnn_shapes_and_embed_head_split(config):
+    model = AudioCNN(config).eval()
+    x = torch.randn(3, config.n_mels, 37, generator=_gen())
+    z = model.embed(x)
+    assert z.shape == (3, config.channels[-1])
+    torch.testing.assert_close(model(x), model.head(z))
+    # global pooling: any clip length works
+    assert model(torch.randn(2, config.n_mels, 101, generator=_gen())).shape == (2, config.n_classes)
+
+
+def test_parameter_count_matches_a_hand_count():
+    cfg = CNNConfig(n_mels=10, n_classes=4, channels=(8, 16), separable=True)
+    # input BN 2*10; block 1: conv 1*8*9 + BN 16; block 2 (separable): dw 8*9 + BN 16 + pw 8*16 + BN 32; head 16*4+4
+    want = 20 + (72 + 16) + (72 + 16 + 128 + 32) + 68
+    assert count_parameters(AudioCNN(cfg)) == want
+    assert count_parameters(AudioCNN(cfg).freeze_encoder(), trainable_only=True) == 68
+
+
+def test_seeded_init_and_global_rng_untouched():
+    state = torch.random.get_rng_state()
+    a, b = AudioCNN(KWS_CNN, seed=3), AudioCNN(KWS_CNN, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = AudioCNN(KWS_CNN, seed=4)
+    assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+
+
+def test_frozen_encoder_keeps_weights_and_batchnorm_statistics():
+    g = _gen(1)
+    X, y = torch.randn(48, 20, 21, generator=g), torch.randint(0, 3, (48,), generator=g)
+    cfg = CNNConfig(n_mels=20, n_classes=3, channels=(8, 8))
+    source = AudioCNN(cfg, seed=0)
+    train_classifier(source, (X, y), None, TrainConfig(epochs=2, batch_size=16))
+    target = AudioCNN(cfg.with_classes(2), seed=5).load_encoder_from(source).freeze_encoder()
+    enc_before = {k: v.clone() for k, v in target.state_dict().items() if not k.startswith("head")}
+    head_before = target.head[1].weight.clone()
+    target.train()
+    assert not target.input_norm.training and not target.encoder.training and target.head.training
+    train_classifier(target, (X + 2.0, y % 2), None, TrainConfig(epochs=2, batch_size=16))
+    after = target.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in enc_before.items()), "encoder weights or BN stats moved"
+    assert not torch.equal(head_before, target.head[1].weight), "the head must learn"
+    torch.testing.assert_close(target.eval().embed(X), source.eval().embed(X))
+
+
+def test_cnn_learns_a_separable_toy_task():
+    g = _gen(2)
+    X, y = torch.randn(64, 20, 16, generator=g), torch.arange(64) % 2
+    X[y == 1, 10:] += 2.0  # class 1: energy in the upper bands
+    model = AudioCNN(CNNConfig(n_mels=20, n_classes=2, channels=(8, 16)), seed=0)
+    h = train_classifier(model, (X, y), None, TrainConfig(epochs=10, lr=0.01, batch_size=16))
+    assert h.train_acc[-1] > 0.95
+
+
+def test_model_bad_input():
+    with pytest.raises(TypeError, match="CNNConfig"):
+        AudioCNN({"n_mels": 40})
+    with pytest.raises(ValueError, match="channels must be"):
+        CNNConfig(channels=(8, 0))
+    with pytest.raises(ValueError, match="dropout"):
+        CNNConfig(dropout=1.0)
+    with pytest.raises(ValueError, match="n_classes must be a positive int"):
+        CNNConfig(n_classes=0)
+    with pytest.raises(ValueError, match=r"\(B, n_mels=40, frames\)"):
+        AudioCNN(SOUND_CNN)(torch.zeros(2, 64, 10))
+    with pytest.raises(ValueError, match="3 dimensions"):
+        AudioCNN(SOUND_CNN)(torch.zeros(40, 10))
+    with pytest.raises(ValueError, match="encoders differ"):
+        AudioCNN(KWS_CNN).load_encoder_from(AudioCNN(SOUND_CNN))
+    with pytest.raises(ValueError, match="hop_length must be <= n_fft"):
+        FrontEnd(n_fft=256, hop_length=400)
+    with pytest.raises(TypeError, match="floating-point"):
+        FrontEnd()(torch.zeros(2, 400, dtype=torch.long))
+    with pytest.raises(ValueError, match="indices is empty"):
+        dataset_features([{"waveform": torch.zeros(400), "target": 0}], [])
+    with pytest.raises(TypeError, match="model must be an nn.Module"):
+        count_parameters("model")
+
+
+# ------------------------------------------------------------------ kws recipe
+def test_simulate_conditions_adds_noise_at_the_drawn_snr_range_and_is_seeded():
+    x = 0.3 * torch.sin(torch.arange(8000) * 0.07).repeat(6, 1)
+    noise = pink_noise(16000, seed=1)
+    y = simulate_conditions(x, [noise], snr_db_range=(10.0, 10.0), p_reverb=0.0, p_noise=1.0, generator=0)
+    measured = snr_db(x, y - x)
+    assert y.dtype == x.dtype
+    torch.testing.assert_close(measured.double(), torch.full((6,), 10.0, dtype=torch.float64), atol=0.05, rtol=0)
+    y2 = simulate_conditions(x, [noise], snr_db_range=(10.0, 10.0), p_reverb=0.0, p_noise=1.0, generator=0)
+    assert torch.equal(y, y2)
+    clean = simulate_conditions(x, [noise], p_reverb=0.0, p_noise=0.0, generator=0)
+    assert torch.equal(clean, x)
+    with pytest.raises(ValueError, match="p_noise must be a probability"):
+        simulate_conditions(x, [noise], p_noise=1.5, generator=0)
+    with pytest.raises(ValueError, match="non-empty list"):
+        simulate_conditions(x, [], generator=0)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        simulate_conditions(x[0], [noise], generator=0)
+
+
+def test_spec_augment_transform_masks_whole_bands_and_frames():
+    t = spec_augment_transform(n_freq_masks=1, freq_mask_param=3, n_time_masks=0, time_mask_param=0)
+    x = torch.randn(8, 20, 30, generator=_gen(3))
+    y = t(x, _gen(0))
+    changed = y != x  # (B, F, T)
+    assert bool((changed.any(-1) == changed.all(-1)).all()), "a frequency mask covers every frame of its bands"
+    assert int(changed.all(-1).sum(-1).max()) <= 3
+    assert torch.equal(t(x, _gen(0)), y)
+    with pytest.raises(ValueError, match="freq_mask_param must be a non-negative int"):
+        spec_augment_transform(freq_mask_param=-1)
+
+
+def test_fit_and_score_reports_slices():
+    g = _gen(4)
+    X, y = torch.randn(40, 20, 11, generator=g), torch.arange(40) % 2
+    X[y == 1, :5] += 3.0
+    res = fit_and_score((X, y), (X[:10], y[:10]), ["a"] * 5 + ["b"] * 5, CNNConfig(n_mels=20, n_classes=2, channels=(4,)),
+                        TrainConfig(epochs=5, lr=0.05, batch_size=8))
+    assert list(res.table.index) == ["a", "b", "all"] and res.table.loc["all", "n"] == 10
+    assert res.predictions.shape == (10,) and res.train_s > 0 and res.history.epochs == 5
