@@ -33,7 +33,7 @@ test: $(STAMP)
 	$(BIN)/course data
 	@# library, notebooks under papermill, nbgrader round trip; then nbval (one worker per notebook)
 	$(BIN)/python -m pytest -n 2 --dist worksteal --timeout 900 tests course_lib; unit=$$?; \
-	$(BIN)/python -m pytest -n 2 --dist loadfile --timeout 900 -p no:doctest \
+	$(BIN)/python -m pytest -n 2 --dist loadfile --timeout 900 \
 		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks; nbval=$$?; \
 	exit $$(( unit || nbval ))
 
