@@ -1,4 +1,4 @@
-"""Plot helpers of the course: each takes ax=None and returns the axes; none calls plt.show()."""
+"""Plot helpers of the course: each takes ax=None and returns the axes, and leaves showing the figure to the notebook."""
 from __future__ import annotations
 
 
