@@ -27,7 +27,7 @@ from course_lib.checks import check_lengths, check_positive_int, check_tensor
 from course_lib.corpus import BLANK, CHARS, ids_to_text
 from course_lib.ctc import collapse
 from course_lib.decoding import CharNgramLM, prefix_beam_search
-from course_lib.shapes import lengths_to_mask
+from course_lib.shapes import lengths_to_mask, pad_collate
 
 __all__ = [
     "ASRConfig",
@@ -36,7 +36,6 @@ __all__ = [
     "asr_features",
     "dataset_features",
     "conv_output_lengths",
-    "pad_features",
     "train_ctc",
     "ctc_log_probs",
     "transcribe",
@@ -256,21 +255,6 @@ def dataset_features(dataset, n_mels: int = 80, *, progress: bool = False) -> di
     return {"feats": feats, "targets": targets, "texts": texts, "meta": dataset.metadata}
 
 
-def pad_features(feats: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
-    """Pad ``(T_i, F)`` features into ``(B, T, F)`` and return the frame counts ``(B,)``.
-
-    Examples
-    --------
-    >>> x, n = pad_features([torch.ones(3, 2), torch.ones(5, 2)])
-    >>> x.shape, n.tolist()
-    (torch.Size([2, 5, 2]), [3, 5])
-    """
-    if not feats:
-        raise ValueError("feats is empty; expected a list of (T, F) tensors")
-    lengths = torch.tensor([f.shape[0] for f in feats], dtype=torch.long)
-    return nn.utils.rnn.pad_sequence(list(feats), batch_first=True), lengths
-
-
 def _batches(lengths: Sequence[int], batch_size: int, gen: torch.Generator) -> list[list[int]]:
     """Shuffle, sort by length within windows of 50 batches, cut into batches, shuffle the batches."""
     order = torch.randperm(len(lengths), generator=gen).tolist()
@@ -354,7 +338,7 @@ def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTra
         for idx in _batches(lengths, config.batch_size, gen):
             if step >= total:
                 break
-            x, n = pad_features([train["feats"][i] for i in idx])  # (B, T, F), (B,)
+            x, n, _ = pad_collate([train["feats"][i] for i in idx])  # (B, T, F), (B,)
             if config.spec_augment:
                 x = spec_augment(x.transpose(1, 2), n_freq_masks=2, freq_mask_param=config.freq_mask, n_time_masks=2,
                                  time_mask_param=config.time_mask, lengths=n, mask_value=0.0,
@@ -398,7 +382,7 @@ def ctc_log_probs(model: CTCRecognizer, feats: Sequence[Tensor], batch_size: int
     model.eval()
     out = []
     for k in range(0, len(feats), batch_size):
-        x, n = pad_features(feats[k : k + batch_size])
+        x, n, _ = pad_collate(list(feats[k : k + batch_size]))  # (B, T, F), (B,)
         lp, out_len = model(x, n)
         out += [lp[: int(out_len[b]), b] for b in range(lp.shape[1])]
     model.train(was)
