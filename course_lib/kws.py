@@ -166,6 +166,7 @@ def fit_and_score(
     model: AudioCNN | None = None,
     callbacks: Sequence[Callable] = (),
     progress: bool = False,
+    measure_train: bool = True,
 ) -> KWSResult:
     """Train an :class:`AudioCNN` on log-mel features and score it per test slice.
 
@@ -190,6 +191,9 @@ def fit_and_score(
         :class:`course_lib.training.EarlyStopping` on ``dev``, which keeps the
         best epoch's weights).
     progress : bool
+    measure_train : bool
+        Passed to :func:`course_lib.training.train_classifier`; ``False``
+        skips the per-epoch pass over the whole training set.
 
     Returns
     -------
@@ -211,7 +215,7 @@ def fit_and_score(
         model = AudioCNN(config, seed=train_config.seed)
     start = time.perf_counter()
     history = train_classifier(model, train, dev, train_config, batch_transform=batch_transform,
-                               callbacks=callbacks, progress=progress)
+                               callbacks=callbacks, progress=progress, measure_train=measure_train)
     train_s = time.perf_counter() - start
     X_test, y_test = test
     model.eval()

@@ -106,6 +106,55 @@ def test_train_classifier_metrics_equal_evaluate_and_leave_model_in_eval():
     torch.testing.assert_close(torch.tensor(m["loss"]), F.cross_entropy(model(X), y))
 
 
+def test_measure_train_false_records_running_batch_means_and_same_weights():
+    X, y = _blobs()
+    full, fast = make_classifier(10, 32, 3, seed=1), make_classifier(10, 32, 3, seed=1)
+    h_full = train_classifier(full, (X, y), None, TrainConfig(epochs=4))
+    seen = []
+
+    def loss_fn(logits, yb):
+        loss = F.cross_entropy(logits, yb)
+        if torch.is_grad_enabled():
+            seen.append((float(loss) * len(yb), int((logits.argmax(-1) == yb).sum())))
+        return loss
+
+    h_fast = train_classifier(fast, (X, y), None, TrainConfig(epochs=4), measure_train=False, loss_fn=loss_fn)
+    for a, b in zip(full.parameters(), fast.parameters()):  # skipping the measurement pass changes nothing else
+        torch.testing.assert_close(a, b)
+    per_epoch = len(seen) // 4
+    first = seen[:per_epoch]
+    assert h_fast.train_loss[0] == pytest.approx(sum(s for s, _ in first) / len(y))
+    assert h_fast.train_acc[0] == pytest.approx(sum(c for _, c in first) / len(y))
+    assert len(h_fast.train_loss) == 4 and h_fast.train_loss != h_full.train_loss
+    with pytest.raises(TypeError, match="measure_train must be a bool"):
+        train_classifier(fast, (X, y), None, TrainConfig(epochs=1), measure_train="no")
+
+
+def test_cosine_schedule_follows_warmup_cosine_lr():
+    from course_lib.optim import warmup_cosine_lr
+
+    X, y = _blobs()
+    model = make_classifier(10, 8, 3, seed=0)
+    seen = []
+    orig = torch.optim.Adam.step
+
+    def spy(self, *a, **k):
+        seen.append(self.param_groups[0]["lr"])
+        return orig(self, *a, **k)
+
+    torch.optim.Adam.step = spy
+    try:
+        train_classifier(model, (X, y), None, TrainConfig(epochs=5, lr=0.1, batch_size=16, schedule="cosine"))
+    finally:
+        torch.optim.Adam.step = orig
+    total = 5 * 15  # ceil(240 / 16) steps per epoch
+    assert len(seen) == total
+    assert seen == pytest.approx([warmup_cosine_lr(s, 0.1, total // 20, total) for s in range(total)])
+    assert max(seen) == pytest.approx(0.1) and seen[-1] < 1e-3
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        TrainConfig(schedule="linear")
+
+
 def test_train_classifier_is_deterministic_per_seed():
     X, y = _blobs()
     run = lambda seed: train_classifier(
