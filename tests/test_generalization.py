@@ -633,3 +633,73 @@ def test_early_stopping_epoch_matches_a_real_run_with_the_callback():
     assert h.epochs < 40, "the dev loss of random labels must stop improving"
     assert (best, stopped) == (stop.best_epoch_, h.epochs - 1)
     assert evaluate(model, Xd, yd)["loss"] == pytest.approx(min(h.dev_loss), rel=1e-5)
+
+
+# --------------------------------------------------------------------------
+# clip features
+# --------------------------------------------------------------------------
+def _burst_clips(starts, n=16000, length=3200, seed=0):
+    """(N, n) near-silent clips, each with a loud noise burst at its start sample."""
+    g = torch.Generator().manual_seed(seed)
+    waves = 1e-4 * torch.randn(len(starts), n, generator=g)
+    for i, s in enumerate(starts):
+        waves[i, s : s + length] += 0.3 * torch.randn(length, generator=g)
+    return waves
+
+
+def test_clip_features_shape_and_layout():
+    waves = _burst_clips([2000, 9000])
+    out = G.clip_features(waves)
+    assert out.shape == (2, 200) and out.dtype == torch.float32
+    assert G.clip_features(waves, n_mels=20, half_window=30, n_segments=3).shape == (2, 4 * 20)
+    # batch vs item by item
+    for i in range(2):
+        torch.testing.assert_close(G.clip_features(waves[i : i + 1])[0], out[i], rtol=1e-4, atol=1e-4)
+
+
+def test_clip_features_window_follows_the_energy_centre():
+    """The same clip shifted by a whole number of hops gives the same vector (the crop moves
+    with the word), where a fixed window would not; the vector holds the crop's statistics."""
+    from course_lib.audio import log_mel
+
+    clip = _burst_clips([5600])[0]                               # a 0.2 s burst, frames ~35-55
+    waves = torch.stack([clip, torch.roll(clip, 10 * 160)])     # the same word, 10 frames (0.1 s) later
+    a, b = G.clip_features(waves)
+    torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-3)
+    lm = log_mel(waves, 16000, n_mels=40)                        # (2, 40, T)
+    fixed = lm[:, :, :72].reshape(2, 40, 4, 18).mean(-1)         # 4 segments of a window fixed at the start
+    assert (fixed[0] - fixed[1]).abs().max() > 1.0
+    # the 4 segment means (band-major) and the stds are those of the 72 frames around the centre
+    energy = lm[0].logsumexp(0)
+    centre = int((torch.softmax(energy, -1) * torch.arange(lm.shape[-1])).sum().round())
+    assert 35 <= centre <= 56                                    # inside the burst
+    crop = lm[0, :, centre - 36 : centre + 36]
+    torch.testing.assert_close(a[:160].view(40, 4), crop.reshape(40, 4, 18).mean(-1), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(a[160:], crop.std(-1), rtol=1e-4, atol=1e-4)
+
+
+def test_clip_features_window_stays_inside_the_clip():
+    """A burst at the very end: the window is clamped, not wrapped or padded."""
+    waves = _burst_clips([16000 - 1600, 0], length=1600)
+    out = G.clip_features(waves)
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize(
+    "waves, kwargs, exc, match",
+    [
+        (torch.zeros(16000), {}, ValueError, r"waves must have 2 dimensions, got shape \(16000,\)"),
+        (torch.zeros(2, 3, 16000), {}, ValueError, "waves must have 2 dimensions"),
+        (torch.zeros(2, 16000, dtype=torch.int16), {}, TypeError, "waves must be a floating-point tensor, got dtype torch.int16"),
+        (torch.full((1, 16000), float("nan")), {}, ValueError, "waves contains NaN"),
+        (torch.zeros(2, 8000), {}, ValueError, r"too short for the window: need at least 72 frames .* got 51 frames"),
+        (torch.zeros(0, 16000), {}, ValueError, "waves is empty"),
+        (torch.zeros(2, 16000), {"n_segments": 5}, ValueError, "n_segments must divide the window of 2 \\* half_window = 72"),
+        (torch.zeros(2, 16000), {"half_window": 0}, ValueError, "half_window must be a positive int, got 0"),
+        (torch.zeros(2, 16000), {"sample_rate": 16000.0}, TypeError, "sample_rate must be an int"),
+        ([[0.0] * 16000], {}, TypeError, "waves must be a torch.Tensor or numpy.ndarray, got list"),
+    ],
+)
+def test_clip_features_bad_input(waves, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        G.clip_features(waves, **kwargs)
