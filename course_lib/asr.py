@@ -42,6 +42,9 @@ __all__ = [
     "asr_recipe",
     "asr_datasets",
     "ASR_DATA_SIZES",
+    "DecoderConfig",
+    "decoder_recipe",
+    "tune_decoder",
 ]
 
 
@@ -446,12 +449,12 @@ def asr_recipe(fast: bool = True) -> tuple[ASRConfig, CTCTrainConfig]:
         return (ASRConfig(n_mels=40, conv_channels=16, hidden=64, n_layers=1, dropout=0.0),
                 CTCTrainConfig(epochs=3, batch_size=16, lr=3e-3, max_steps=40, seed=0))  # fmt: skip
     return (ASRConfig(n_mels=80, conv_channels=32, hidden=192, n_layers=2, dropout=0.0),
-            CTCTrainConfig(epochs=3, batch_size=16, lr=3e-3, freq_mask=8, time_mask=10, seed=0))  # fmt: skip
+            CTCTrainConfig(epochs=4, batch_size=32, lr=3e-3, freq_mask=8, time_mask=10, seed=0))  # fmt: skip
 
 
 #: Sizes of the recognizer's data: train utterances generated for FULL (train speakers, mixed conditions)
 #: and test utterances per slice.
-ASR_DATA_SIZES = {"fast": {"train": 0, "test": 60}, "full": {"train": 6000, "test": 400}}
+ASR_DATA_SIZES = {"fast": {"train": 0, "dev": 20, "test": 60}, "full": {"train": 6000, "dev": 200, "test": 400}}
 
 
 def asr_datasets(fast: bool = True, *, progress: bool = False) -> dict:
@@ -463,12 +466,15 @@ def asr_datasets(fast: bool = True, *, progress: bool = False) -> dict:
       clips of the cached ``default_dataset("sentences")``;
     - ``test_clean``: unseen (*test*) speakers, clean condition, seed 1;
     - ``test_noisy``: the same speakers and sentences as ``test_clean``'s
-      seed, at 10 dB SNR in a reverberant room (``default_dataset("sentences_test")``).
+      seed, at 10 dB SNR in a reverberant room (``default_dataset("sentences_test")``);
+    - ``dev_clean`` and ``dev_noisy``: the same two conditions spoken by the
+      *dev* speakers (seed 3), for choosing decoder settings without
+      looking at the test speakers.
 
     Examples
     --------
     >>> sorted(ASR_DATA_SIZES["full"])
-    ['test', 'train']
+    ['dev', 'test', 'train']
     """
     from course_lib.corpus import default_dataset, sentence_dataset
 
@@ -486,4 +492,124 @@ def asr_datasets(fast: bool = True, *, progress: bool = False) -> dict:
         "train": train,
         "test_clean": sentence_dataset(sizes["test"], seed=1, conditions="clean", speakers="test", progress=progress),
         "test_noisy": default_dataset("sentences_test", fast=fast, progress=progress),
+        "dev_clean": sentence_dataset(sizes["dev"], seed=3, conditions="clean", speakers="dev", progress=progress),
+        "dev_noisy": sentence_dataset(sizes["dev"], seed=3, conditions="clean", snr_db=10.0, room="reverberant",
+                                      speakers="dev", progress=progress),
     }
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """Prefix beam search with a character n-gram LM: the settings :func:`transcribe` needs.
+
+    Attributes
+    ----------
+    beam_width : int
+    lm_order : int
+        Order of the :class:`course_lib.decoding.CharNgramLM` fitted on the training transcripts.
+    alpha : float
+        LM weight.
+    beta : float
+        Bonus per output character (offsets the LM's pull towards short outputs).
+    """
+
+    beam_width: int = 8
+    lm_order: int = 6
+    alpha: float = 0.5
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.beam_width, "beam_width")
+        check_positive_int(self.lm_order, "lm_order")
+        if not self.alpha >= 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+
+
+def decoder_recipe(fast: bool = True) -> tuple[DecoderConfig, dict]:
+    """The decoder module 08 and ``benchmarks/asr.py`` start from, and the grid :func:`tune_decoder` searches.
+
+    Returns ``(config, grid)``: ``config`` sets the beam width and LM order;
+    ``grid`` holds the ``alphas`` and ``betas`` to try on dev speakers (the
+    test speakers never choose them). FAST searches a smaller grid.
+
+    Examples
+    --------
+    >>> cfg, grid = decoder_recipe(fast=False)
+    >>> cfg.beam_width, cfg.lm_order, grid["alphas"]
+    (16, 8, (0.5, 0.8, 1.0))
+    """
+    if not isinstance(fast, bool):
+        raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
+    if fast:
+        return DecoderConfig(beam_width=8, lm_order=6), {"alphas": (0.5, 1.0), "betas": (1.0, 3.0)}
+    return DecoderConfig(beam_width=16, lm_order=8), {"alphas": (0.5, 0.8, 1.0), "betas": (1.0, 2.0, 3.0)}
+
+
+def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: DecoderConfig = DecoderConfig(), *,
+                 alphas: Sequence[float] = (0.5, 1.0), betas: Sequence[float] = (1.0, 3.0),
+                 max_utts: int | None = 100) -> tuple[DecoderConfig, "pd.DataFrame"]:  # fmt: skip
+    """Choose the LM weight ``alpha`` and length bonus ``beta`` by CER on dev sets.
+
+    The network runs once per utterance; every ``(alpha, beta)`` pair then
+    re-decodes its log-probabilities with prefix beam search.
+
+    Parameters
+    ----------
+    model : CTCRecognizer
+    dev : dict
+        Slice name -> :func:`dataset_features` dict (``feats``, ``texts``),
+        e.g. clean and noisy dev speakers. The mean CER over slices decides.
+    lm : CharNgramLM
+    config : DecoderConfig
+        Its ``beam_width`` is used; ``alpha``/``beta`` are what gets tuned.
+    alphas, betas : sequence of float
+    max_utts : int or None
+        Use the first ``max_utts`` utterances of each slice (decoding is slow in Python).
+
+    Returns
+    -------
+    (DecoderConfig, pandas.DataFrame)
+        ``config`` with the best ``alpha`` and ``beta``; a table with one row
+        per pair, one CER column per slice and ``mean``, best first.
+
+    Examples
+    --------
+    >>> from course_lib.decoding import CharNgramLM
+    >>> model = CTCRecognizer(ASRConfig(n_mels=40, conv_channels=4, hidden=8, n_layers=1))
+    >>> dev = {"clean": {"feats": [torch.randn(30, 40)], "texts": ["go"]}}
+    >>> best, table = tune_decoder(model, dev, CharNgramLM(order=2).fit(["go", "no"]), alphas=(0.5,), betas=(0.0, 1.0))
+    >>> len(table), list(table.columns)
+    (2, ['alpha', 'beta', 'clean', 'mean'])
+    """
+    import pandas as pd
+
+    from course_lib.wer import cer
+
+    if not isinstance(config, DecoderConfig):
+        raise TypeError(f"config must be a DecoderConfig, got {type(config).__name__}")
+    if not isinstance(lm, CharNgramLM):
+        raise TypeError(f"lm must be a fitted CharNgramLM, got {type(lm).__name__}")
+    if not isinstance(dev, dict) or not dev:
+        raise ValueError("dev must be a non-empty dict: slice name -> {'feats': [...], 'texts': [...]}")
+    for name, d in dev.items():
+        if not isinstance(d, dict) or not {"feats", "texts"} <= set(d) or not d["feats"]:
+            raise ValueError(f"dev[{name!r}] must be a dict with non-empty 'feats' and 'texts' (see dataset_features)")
+    if max_utts is not None:
+        check_positive_int(max_utts, "max_utts")
+    alphas, betas = [float(a) for a in alphas], [float(b) for b in betas]
+    if not alphas or not betas:
+        raise ValueError(f"alphas and betas must be non-empty, got {alphas} and {betas}")
+    log_probs = {name: ctc_log_probs(model, list(d["feats"][:max_utts])) for name, d in dev.items()}
+    rows = []
+    for alpha in alphas:
+        for beta in betas:
+            row = {"alpha": alpha, "beta": beta}
+            for name, d in dev.items():
+                hyps = [" ".join(ids_to_text(prefix_beam_search(lp, config.beam_width, BLANK, lm=lm, alpha=alpha,
+                                                                beta=beta)).split()) for lp in log_probs[name]]  # fmt: skip
+                row[name] = cer(list(d["texts"][: len(hyps)]), hyps)
+            row["mean"] = sum(row[name] for name in dev) / len(dev)
+            rows.append(row)
+    table = pd.DataFrame(rows).sort_values(["mean", "alpha", "beta"], kind="stable").reset_index(drop=True)
+    best = table.iloc[0]
+    return DecoderConfig(config.beam_width, config.lm_order, float(best["alpha"]), float(best["beta"])), table

@@ -112,6 +112,11 @@ def _cmd_data(args) -> int:
     from course_lib.corpus import build_default
 
     build_default(fast=not args.full, echo=print)
+    if args.full:  # module 08's own training and dev sets (benchmarks/asr.py --full)
+        from course_lib.asr import asr_datasets
+
+        sets = asr_datasets(False, progress=True)
+        print("asr: " + ", ".join(f"{name} {len(ds)}" for name, ds in sets.items()) + " utterances ready")
     return 0
 
 

@@ -2,8 +2,9 @@
 import pytest
 import torch
 
-from course_lib.asr import (ASRConfig, CTCRecognizer, CTCTrainConfig, asr_features, conv_output_lengths,
-                            train_ctc, transcribe)
+from course_lib.asr import (ASRConfig, CTCRecognizer, CTCTrainConfig, DecoderConfig, asr_features,
+                            conv_output_lengths, decoder_recipe, train_ctc, transcribe, tune_decoder)
+from course_lib.decoding import CharNgramLM
 from course_lib.corpus import text_to_ids
 from course_lib.shapes import pad_collate
 
@@ -64,3 +65,42 @@ def test_bad_input():
         train_ctc(CTCRecognizer(TINY), {"feats": []})
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         CTCTrainConfig(epochs=0)
+
+
+def test_tune_decoder_picks_the_pair_with_the_lowest_mean_dev_cer():
+    g = torch.Generator().manual_seed(0)
+    data = {"feats": [torch.randn(60, 40, generator=g), torch.randn(48, 40, generator=g)],
+            "targets": [torch.tensor(text_to_ids("on")), torch.tensor(text_to_ids("go"))]}
+    torch.manual_seed(0)
+    model = CTCRecognizer(TINY)
+    train_ctc(model, data, CTCTrainConfig(epochs=60, batch_size=2, lr=1e-2, spec_augment=False), progress=False)
+    dev = {"a": {"feats": data["feats"], "texts": ["on", "go"]}, "b": {"feats": data["feats"][:1], "texts": ["on"]}}
+    lm = CharNgramLM(order=2).fit(["on", "go", "no"])
+    best, table = tune_decoder(model, dev, lm, DecoderConfig(beam_width=4), alphas=(0.0, 0.5), betas=(0.0, 50.0))
+    assert len(table) == 4 and list(table.columns) == ["alpha", "beta", "a", "b", "mean"]
+    assert table["mean"].tolist() == sorted(table["mean"].tolist())
+    assert (best.alpha, best.beta) == (table.loc[0, "alpha"], table.loc[0, "beta"]) and best.beam_width == 4
+    # a huge length bonus makes beam search insert characters: it must lose to beta = 0
+    assert table.loc[0, "beta"] == 0.0 and table["mean"].iloc[-1] > table["mean"].iloc[0]
+    assert table.loc[0, "mean"] == pytest.approx((table.loc[0, "a"] + table.loc[0, "b"]) / 2)
+
+
+def test_decoder_recipe_and_bad_input():
+    cfg, grid = decoder_recipe(fast=True)
+    assert isinstance(cfg, DecoderConfig) and grid["alphas"] and grid["betas"]
+    model, lm = CTCRecognizer(TINY), CharNgramLM(order=2).fit(["go"])
+    dev = {"a": {"feats": [torch.randn(20, 40)], "texts": ["go"]}}
+    with pytest.raises(TypeError, match="fast must be a bool"):
+        decoder_recipe("yes")
+    with pytest.raises(ValueError, match="beam_width must be a positive int"):
+        DecoderConfig(beam_width=0)
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        DecoderConfig(alpha=-1.0)
+    with pytest.raises(TypeError, match="fitted CharNgramLM"):
+        tune_decoder(model, dev, "lm")
+    with pytest.raises(ValueError, match="non-empty dict"):
+        tune_decoder(model, {}, lm)
+    with pytest.raises(ValueError, match="non-empty 'feats' and 'texts'"):
+        tune_decoder(model, {"a": {"feats": []}}, lm)
+    with pytest.raises(ValueError, match="alphas and betas must be non-empty"):
+        tune_decoder(model, dev, lm, alphas=())
