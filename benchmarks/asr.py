@@ -27,7 +27,7 @@ import torch
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from course_lib.asr import (CTCRecognizer, asr_datasets, asr_recipe, dataset_features, decoder_recipe, train_ctc,
+    from course_lib.asr import (CTCRecognizer, asr_datasets, asr_recipe, utterance_features, decoder_recipe, train_ctc,
                                 transcribe, tune_decoder)  # fmt: skip
     from course_lib.decoding import CharNgramLM
     from course_lib.runtime import seed_everything
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> dict:
     data = asr_datasets(fast, progress=False)
     model_cfg, train_cfg = asr_recipe(fast)
     t0 = time.perf_counter()
-    sets = {name: dataset_features(ds, model_cfg.n_mels) for name, ds in data.items()}
+    sets = {name: utterance_features(ds, model_cfg.n_mels) for name, ds in data.items()}
     features_s = time.perf_counter() - t0
 
     seed_everything(train_cfg.seed)

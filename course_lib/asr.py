@@ -34,7 +34,7 @@ __all__ = [
     "CTCTrainConfig",
     "CTCRecognizer",
     "asr_features",
-    "dataset_features",
+    "utterance_features",
     "conv_output_lengths",
     "train_ctc",
     "ctc_log_probs",
@@ -228,7 +228,7 @@ def asr_features(waveform, sample_rate: int = 16000, n_mels: int = 80) -> Tensor
     return spec.T.contiguous()  # (F, T) -> (T, F)
 
 
-def dataset_features(dataset, n_mels: int = 80, *, progress: bool = False) -> dict:
+def utterance_features(dataset, n_mels: int = 80, *, progress: bool = False) -> dict:
     """Features, targets and transcripts of every utterance of a sentence dataset.
 
     Parameters
@@ -289,7 +289,7 @@ def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTra
     ----------
     model : CTCRecognizer
     train : dict
-        From :func:`dataset_features` (``feats``, ``targets``).
+        From :func:`utterance_features` (``feats``, ``targets``).
     config : CTCTrainConfig
     dev : dict, optional
         Evaluated (greedy CER) after every epoch.
@@ -318,7 +318,7 @@ def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTra
     if not isinstance(config, CTCTrainConfig):
         raise TypeError(f"config must be a CTCTrainConfig, got {type(config).__name__}")
     if not isinstance(train, dict) or not {"feats", "targets"} <= set(train):
-        raise ValueError("train must be a dict with 'feats' and 'targets' (see dataset_features)")
+        raise ValueError("train must be a dict with 'feats' and 'targets' (see utterance_features)")
     if len(train["feats"]) != len(train["targets"]) or not train["feats"]:
         raise ValueError(f"train needs as many targets as feats (and at least one), got "
                          f"{len(train['feats'])} and {len(train['targets'])}")  # fmt: skip
@@ -557,7 +557,7 @@ def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: Decod
     ----------
     model : CTCRecognizer
     dev : dict
-        Slice name -> :func:`dataset_features` dict (``feats``, ``texts``),
+        Slice name -> :func:`utterance_features` dict (``feats``, ``texts``),
         e.g. clean and noisy dev speakers. The mean CER over slices decides.
     lm : CharNgramLM
     config : DecoderConfig
@@ -593,7 +593,7 @@ def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: Decod
         raise ValueError("dev must be a non-empty dict: slice name -> {'feats': [...], 'texts': [...]}")
     for name, d in dev.items():
         if not isinstance(d, dict) or not {"feats", "texts"} <= set(d) or not d["feats"]:
-            raise ValueError(f"dev[{name!r}] must be a dict with non-empty 'feats' and 'texts' (see dataset_features)")
+            raise ValueError(f"dev[{name!r}] must be a dict with non-empty 'feats' and 'texts' (see utterance_features)")
     if max_utts is not None:
         check_positive_int(max_utts, "max_utts")
     alphas, betas = [float(a) for a in alphas], [float(b) for b in betas]
