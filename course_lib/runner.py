@@ -20,6 +20,10 @@ from course_lib.runtime import read_figures, repo_root
 
 #: Environment every notebook kernel gets: one BLAS/OpenMP thread, so that a
 #: run's numbers are the same as the stored outputs nbval compares against.
+#: Kernel command-line flags: only errors from the kernel's own log (its warning that a local
+#: TCP connection is unencrypted would otherwise interleave with the progress output).
+KERNEL_QUIET = ("--IPKernelApp.log_level=ERROR",)
+
 DETERMINISTIC_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
@@ -144,6 +148,7 @@ def execute_notebook(
                 progress_bar=progress,
                 execution_timeout=timeout,
                 log_output=False,
+                extra_arguments=list(KERNEL_QUIET),
             )
         except Exception as exc:  # papermill raises after saving the partial output
             status = "failed"
@@ -251,6 +256,7 @@ def bake_notebook(notebook: Path, *, timeout: int = 600) -> float:
             timeout=timeout,
             kernel_name="python3",
             resources={"metadata": {"path": str(notebook.parent.resolve())}},
+            extra_arguments=list(KERNEL_QUIET),
         )
         client.execute()
     nbformat.write(nb, notebook)

@@ -49,6 +49,7 @@ def test_failing_notebook_names_the_cell_and_cli_exits_nonzero(tmp_path):
                           str(tmp_path / "b2")], capture_output=True, text=True, timeout=300)
     assert cli.returncode != 0
     assert "planted failure" in cli.stderr
+    assert "without encryption" not in cli.stderr, "the kernel's own log warnings must stay out of course run"
 
 
 def test_fast_default_reads_environment():
