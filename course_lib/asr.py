@@ -449,7 +449,7 @@ def asr_recipe(fast: bool = True) -> tuple[ASRConfig, CTCTrainConfig]:
         return (ASRConfig(n_mels=40, conv_channels=16, hidden=64, n_layers=1, dropout=0.0),
                 CTCTrainConfig(epochs=3, batch_size=16, lr=3e-3, max_steps=40, seed=0))  # fmt: skip
     return (ASRConfig(n_mels=80, conv_channels=32, hidden=192, n_layers=2, dropout=0.0),
-            CTCTrainConfig(epochs=4, batch_size=32, lr=3e-3, freq_mask=8, time_mask=10, seed=0))  # fmt: skip
+            CTCTrainConfig(epochs=5, batch_size=32, lr=3e-3, freq_mask=8, time_mask=10, seed=0))  # fmt: skip
 
 
 #: Sizes of the recognizer's data: train utterances generated for FULL (train speakers, mixed conditions)
@@ -536,13 +536,13 @@ def decoder_recipe(fast: bool = True) -> tuple[DecoderConfig, dict]:
     --------
     >>> cfg, grid = decoder_recipe(fast=False)
     >>> cfg.beam_width, cfg.lm_order, grid["alphas"]
-    (16, 8, (0.5, 0.8, 1.0))
+    (16, 8, (0.6, 0.9, 1.3))
     """
     if not isinstance(fast, bool):
         raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
     if fast:
         return DecoderConfig(beam_width=8, lm_order=6), {"alphas": (0.5, 1.0), "betas": (1.0, 3.0)}
-    return DecoderConfig(beam_width=16, lm_order=8), {"alphas": (0.5, 0.8, 1.0), "betas": (1.0, 2.0, 3.0)}
+    return DecoderConfig(beam_width=16, lm_order=8), {"alphas": (0.6, 0.9, 1.3), "betas": (1.5, 3.0, 4.5)}
 
 
 def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: DecoderConfig = DecoderConfig(), *,
