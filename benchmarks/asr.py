@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> dict:
     from course_lib.asr import (CTCRecognizer, asr_datasets, asr_recipe, utterance_features, decoder_recipe, train_ctc,
                                 transcribe, tune_decoder)  # fmt: skip
     from course_lib.decoding import CharNgramLM
+    from course_lib.models import count_parameters
     from course_lib.runtime import seed_everything
     from course_lib.wer import cer, error_counts, wer
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
     figures["epochs"] = train_cfg.epochs
     figures["n_train_utts"] = len(sets["train"]["feats"])
     figures["n_test_utts"] = len(sets["test_clean"]["feats"])
-    figures["params"] = sum(p.numel() for p in model.parameters())
+    figures["params"] = count_parameters(model)
     figures["threads"] = torch.get_num_threads()
 
     print(f"CTC recognizer ({'FAST' if fast else 'FULL'}): {figures['params']:,} parameters, "

@@ -25,8 +25,7 @@ from course_lib.audio import log_mel
 from course_lib.augment import spec_augment
 from course_lib.checks import check_lengths, check_positive_int, check_tensor
 from course_lib.corpus import BLANK, CHARS, ids_to_text
-from course_lib.ctc import collapse
-from course_lib.decoding import CharNgramLM, prefix_beam_search
+from course_lib.decoding import CharNgramLM, greedy_decode, prefix_beam_search
 from course_lib.shapes import lengths_to_mask, pad_collate
 
 __all__ = [
@@ -424,7 +423,7 @@ def transcribe(model: CTCRecognizer, feats: Sequence[Tensor], *, decoder: str = 
     texts = []
     for lp in ctc_log_probs(model, feats, batch_size):
         if decoder == "greedy":
-            ids = collapse(lp.argmax(-1), BLANK)
+            ids = greedy_decode(lp[:, None])[0]  # (T', V) -> (T', 1, V)
         else:
             ids = prefix_beam_search(lp, beam_width, BLANK, lm=lm, alpha=alpha, beta=beta)
         texts.append(" ".join(ids_to_text(ids).split()))

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from course_lib.checks import check_lengths, check_positive_int, check_tensor
 from course_lib.corpus import BLANK, CHARS
+from course_lib.ctc import collapse
 
 __all__ = ["greedy_decode", "prefix_beam_search", "CharNgramLM", "BOS", "EOS"]
 
@@ -72,12 +73,7 @@ def greedy_decode(log_probs, lengths=None, blank: int = BLANK) -> list[list[int]
     lengths = torch.full((B,), T, dtype=torch.long) if lengths is None else check_lengths(lengths, B, T)
     best = log_probs.argmax(dim=-1).T.cpu()  # (T, B) -> (B, T)
     out = []
-    for b in range(B):
-        path = best[b, : int(lengths[b])]
-        keep = torch.ones_like(path, dtype=torch.bool)
-        keep[1:] = path[1:] != path[:-1]  # first frame of each run
-        out.append([int(s) for s in path[keep & (path != blank)]])
-    return out
+    return [collapse(best[b, : int(lengths[b])], blank) for b in range(B)]
 
 
 class CharNgramLM:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from course_lib.calibration import log_softmax  # one stable log-softmax for the course (module 02)
 from course_lib.checks import as_tensor, check_positive_int, check_tensor
 
 __all__ = [
@@ -290,23 +291,6 @@ class LogisticRegression:
 # --------------------------------------------------------------------------
 # multi-class
 # --------------------------------------------------------------------------
-
-def log_softmax(logits: Tensor, dim: int = -1) -> Tensor:
-    """Log-probabilities ``z - logsumexp(z)``, computed stably.
-
-    Subtracting the maximum first keeps every ``exp`` at most 1, so huge
-    logits do not overflow (``log(softmax(z))`` computed naively gives
-    ``nan``/``-inf`` there).
-
-    Examples
-    --------
-    >>> log_softmax(torch.tensor([[1000.0, 0.0]])).tolist()
-    [[0.0, -1000.0]]
-    """
-    logits = check_tensor(logits, "logits", min_ndim=1, floating=True)
-    shifted = logits - logits.amax(dim=dim, keepdim=True).detach()
-    return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
-
 
 def _check_class_inputs(scores: Tensor, target, weight, name: str, ignore_index: int | None = None):
     scores = check_tensor(scores, name, ndim=2, floating=True)

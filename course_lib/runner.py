@@ -18,12 +18,12 @@ from typing import Iterable
 
 from course_lib.runtime import read_figures, repo_root
 
-#: Environment every notebook kernel gets: one BLAS/OpenMP thread, so that a
-#: run's numbers are the same as the stored outputs nbval compares against.
 #: Kernel command-line flags: only errors from the kernel's own log (its warning that a local
 #: TCP connection is unencrypted would otherwise interleave with the progress output).
 KERNEL_QUIET = ("--IPKernelApp.log_level=ERROR",)
 
+#: Environment every notebook kernel gets: one BLAS/OpenMP thread, so that a
+#: run's numbers are the same as the stored outputs nbval compares against.
 DETERMINISTIC_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",

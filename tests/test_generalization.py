@@ -112,6 +112,7 @@ def test_learning_curve_of_a_memoriser_shows_variance_shrinking_with_data():
     lc = G.learning_curve(lambda a, b: KNeighborsClassifier(1).fit(a, b).predict, X, y, [10, 800], dev=(Xd, yd))
     assert (lc.train_error == 0).all()  # 1-NN memorises its training set
     assert lc.dev_error[0] > 0.05 and lc.dev_error[-1] > 0.0
+    assert lc.dev_error[-1] < lc.dev_error[0], "more data must shrink the memoriser's train-dev gap"
 
 
 def test_learning_curve_is_seeded_and_accepts_scores_and_tensors():

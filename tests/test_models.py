@@ -126,6 +126,8 @@ def test_simulate_conditions_adds_noise_at_the_drawn_snr_range_and_is_seeded():
     assert torch.equal(y, y2)
     clean = simulate_conditions(x, [noise], p_reverb=0.0, p_noise=0.0, generator=0)
     assert torch.equal(clean, x)
+    reverb_only = simulate_conditions(x, [noise], p_reverb=1.0, p_noise=0.0, generator=0)
+    assert reverb_only.shape == x.shape and bool((reverb_only != x).any(-1).all()), "a room must change every clip"
     with pytest.raises(ValueError, match="p_noise must be a probability"):
         simulate_conditions(x, [noise], p_noise=1.5, generator=0)
     with pytest.raises(ValueError, match="non-empty list"):
@@ -141,6 +143,7 @@ def test_spec_augment_transform_masks_whole_bands_and_frames():
     changed = y != x  # (B, F, T)
     assert bool((changed.any(-1) == changed.all(-1)).all()), "a frequency mask covers every frame of its bands"
     assert int(changed.all(-1).sum(-1).max()) <= 3
+    assert bool(changed.any()), "with one mask of up to 3 bands on each of 8 clips, some band must be masked"
     assert torch.equal(t(x, _gen(0)), y)
     with pytest.raises(ValueError, match="freq_mask_param must be a non-negative int"):
         spec_augment_transform(freq_mask_param=-1)
