@@ -102,6 +102,27 @@ MUTANTS = [
         "must_fail": ["test_overfits", "test_find_broken"],
     },
     {
+        "name": "overfit test that never switches to eval mode (dropout still on when measuring)",
+        "cell": "overfits",
+        "source": '''def overfits(make_model, X, y, loss_fn=F.cross_entropy, lr=1e-2, steps=150):
+    torch.manual_seed(0)
+    model = make_model()
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        return False
+    opt = torch.optim.Adam(params, lr=lr)
+    for _ in range(steps):
+        loss = loss_fn(model(X), y)
+        if loss.grad_fn is None:
+            return False
+        opt.zero_grad(); loss.backward(); opt.step()
+    with torch.no_grad():
+        logits = model(X)
+        return float(loss_fn(logits, y)) < 0.05 and float((logits.argmax(1) == y).float().mean()) == 1.0
+''',
+        "must_fail": ["test_overfits"],
+    },
+    {
         "name": "overfit test that passes whenever the loss went down",
         "cell": "overfits",
         "source": '''def overfits(make_model, X, y, loss_fn=F.cross_entropy, lr=1e-2, steps=150):

@@ -1,6 +1,40 @@
 """Wrong answers that the hidden tests of 05_generalization_and_regularization must catch."""
 MUTANTS = [
     {
+        "name": "threshold with >= (a gap exactly at tol counted as too large)",
+        "cell": "diagnose",
+        "source": '''def diagnose(train_error: float, dev_error: float, target_error: float = 0.0, tol: float = 0.02) -> dict:
+    bias = train_error - target_error
+    variance = dev_error - train_error
+    high_bias, high_var = bias >= tol, variance >= tol
+    if high_bias and high_var:
+        regime = "both"
+    elif high_bias:
+        regime = "underfit"
+    elif high_var:
+        regime = "overfit"
+    else:
+        regime = "good fit"
+    return {"avoidable_bias": bias, "variance": variance, "regime": regime}
+''',
+        "must_fail": ["test_diagnose"],
+    },
+    {
+        "name": "AdamW with eps inside the square root",
+        "cell": "adamw_step",
+        "source": '''def adamw_step(w, grad, m, v, t, *, lr, weight_decay, betas=(0.9, 0.999), eps=1e-8):
+    b1, b2 = betas
+    m = b1 * m + (1 - b1) * grad
+    v = b2 * v + (1 - b2) * grad * grad
+    m_hat = m / (1 - b1**t)
+    v_hat = v / (1 - b2**t)
+    w = w * (1 - lr * weight_decay)
+    w = w - lr * m_hat / (v_hat + eps).sqrt()
+    return w, m, v
+''',
+        "must_fail": ["test_adamw_step"],
+    },
+    {
         "name": "variance measured as dev error against 0 instead of against the train error",
         "cell": "diagnose",
         "source": '''def diagnose(train_error, dev_error, target_error=0.0, tol=0.02):

@@ -121,6 +121,25 @@ MUTANTS = [
         "must_fail": ["test_slice_table"],
     },
     {
+        "name": "'all' row computed over the listed slices only",
+        "cell": "slice_table",
+        "source": '''def slice_table(y_true, y_pred, slices, names) -> pd.DataFrame:
+    correct = np.asarray(y_true) == np.asarray(y_pred)
+    slices = np.asarray(slices)
+    rows = {}
+    for name in names:
+        sel = slices == name
+        n = int(sel.sum())
+        rows[name] = {"accuracy": float(correct[sel].mean()) if n else float("nan"), "n": n}
+    listed = np.isin(slices, list(names))
+    rows["all"] = {"accuracy": float(correct[listed].mean()), "n": int(listed.sum())}
+    accs = [r["accuracy"] for k, r in rows.items() if k != "all" and r["n"] > 0]
+    rows["macro"] = {"accuracy": float(np.mean(accs)), "n": len(accs)}
+    return pd.DataFrame.from_dict(rows, orient="index")[["accuracy", "n"]]
+''',
+        "must_fail": ["test_slice_table"],
+    },
+    {
         "name": "an empty slice reported as accuracy 0 and counted in the macro average",
         "cell": "slice_table",
         "source": '''def slice_table(y_true, y_pred, slices, names):
