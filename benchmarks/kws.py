@@ -23,9 +23,8 @@ import time
 import pandas as pd
 import torch
 
-from course_lib.conditions import pink_noise, white_noise
 from course_lib.corpus import collate_audio, default_dataset
-from course_lib.kws import fit_and_score, simulate_conditions, spec_augment_transform
+from course_lib.kws import build_noise_bank, fit_and_score, simulate_conditions, spec_augment_transform
 from course_lib.models import KWS_CNN, SOUND_CNN, FrontEnd, count_parameters, dataset_features
 from course_lib.splits import random_split, split_by_speaker
 from course_lib.training import EarlyStopping, TrainConfig
@@ -69,12 +68,7 @@ def main() -> None:
     y_clean = torch.as_tensor(meta["target"].to_numpy()[clean_idx])
     sounds = default_dataset("sounds", fast=fast)
     talk = collate_audio([kws[int(i)] for i in parts["train"][:24]])["waveform"]
-    first = {}
-    for i, label in enumerate(sounds.metadata["label"]):
-        first.setdefault(label, i)
-    bank = [pink_noise(4 * SR, seed=seed), white_noise(4 * SR, seed=seed),
-            talk[:8].sum(0) / 8, talk[8:16].sum(0) / 8, talk[16:].sum(0) / 8,
-            *[sounds[first[n]]["waveform"] for n in ("engine", "rain", "siren", "wind")]]  # fmt: skip
+    bank = build_noise_bank(talk, sounds, sample_rate=SR, seed=seed)
     X_clean = front(clean_w)
     X_sim = front(simulate_conditions(clean_w, bank, generator=seed))
     base = fit_and_score((X_clean, y_clean), feats["test"], slices, KWS_CNN, cfg, **keep_best())

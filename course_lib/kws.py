@@ -31,7 +31,7 @@ from course_lib.metrics import per_slice_accuracy
 from course_lib.models import AudioCNN, CNNConfig
 from course_lib.training import History, TrainConfig, train_classifier
 
-__all__ = ["simulate_conditions", "spec_augment_transform", "KWSResult", "fit_and_score"]
+__all__ = ["build_noise_bank", "simulate_conditions", "spec_augment_transform", "KWSResult", "fit_and_score"]
 
 
 def _generator(generator) -> torch.Generator:
@@ -46,6 +46,63 @@ def _probability(p, name: str) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
     return float(p)
+
+
+def build_noise_bank(
+    talkers: Tensor,
+    sounds,
+    *,
+    sample_rate: int = 16000,
+    seconds: float = 4.0,
+    sound_names: Sequence[str] = ("engine", "rain", "siren", "wind"),
+    seed: int = 0,
+) -> list[Tensor]:
+    """The noise recordings :func:`simulate_conditions` draws from in module 07 and its benchmark.
+
+    Pink and white noise (``seconds`` long, seeded), three babbles (the mean
+    of each third of ``talkers``), and the first clip of each class in
+    ``sound_names`` from the environmental-sound dataset.
+
+    Parameters
+    ----------
+    talkers : torch.Tensor, shape (N, time)
+        Speech clips of *training* speakers, ``N`` divisible by 3 (e.g. 24: three 8-talker babbles).
+    sounds : course_lib.corpus.AudioDataset
+        The sound dataset (items with ``waveform``; ``metadata["label"]``).
+    sample_rate : int
+    seconds : float
+    sound_names : sequence of str
+    seed : int
+
+    Returns
+    -------
+    list of torch.Tensor, each (time,)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class Sounds:  # a stand-in for the sound dataset
+    ...     metadata = pd.DataFrame({"label": ["rain", "siren", "rain"]})
+    ...     def __getitem__(self, i):
+    ...         return {"waveform": torch.full((100,), float(i))}
+    >>> bank = build_noise_bank(torch.ones(6, 50), Sounds(), seconds=0.01, sound_names=("siren",))
+    >>> [tuple(b.shape) for b in bank], float(bank[-1][0])
+    ([(160,), (160,), (50,), (50,), (50,), (100,)], 1.0)
+    """
+    from course_lib.conditions import pink_noise, white_noise
+
+    talkers = check_tensor(talkers, "talkers", ndim=2, floating=True)
+    if talkers.shape[0] % 3:
+        raise ValueError(f"talkers must hold a multiple of 3 clips (three babbles), got {talkers.shape[0]}")
+    n = int(round(seconds * sample_rate))
+    check_positive_int(n, "seconds * sample_rate")
+    labels = list(sounds.metadata["label"])
+    missing = [name for name in sound_names if name not in labels]
+    if missing:
+        raise ValueError(f"sounds has no clips of {missing}; its classes are {sorted(set(labels))}")
+    babbles = [g.sum(0) / g.shape[0] for g in talkers.chunk(3)]  # each: the mean of N/3 talkers
+    return [pink_noise(n, seed=seed), white_noise(n, seed=seed), *babbles,
+            *[sounds[labels.index(name)]["waveform"] for name in sound_names]]  # fmt: skip
 
 
 def simulate_conditions(

@@ -157,3 +157,25 @@ def test_fit_and_score_reports_slices():
                         TrainConfig(epochs=5, lr=0.05, batch_size=8))
     assert list(res.table.index) == ["a", "b", "all"] and res.table.loc["all", "n"] == 10
     assert res.predictions.shape == (10,) and res.train_s > 0 and res.history.epochs == 5
+
+
+def test_build_noise_bank_parts_and_bad_input():
+    import pandas as pd
+
+    from course_lib.kws import build_noise_bank
+
+    class Sounds:
+        metadata = pd.DataFrame({"label": ["rain", "wind", "rain"]})
+
+        def __getitem__(self, i):
+            return {"waveform": torch.full((40,), float(i))}
+
+    talk = torch.arange(6 * 10, dtype=torch.float32).reshape(6, 10)
+    bank = build_noise_bank(talk, Sounds(), sample_rate=100, seconds=0.5, sound_names=("wind", "rain"), seed=2)
+    assert len(bank) == 2 + 3 + 2 and bank[0].shape == (50,) and not torch.equal(bank[0], bank[1])
+    torch.testing.assert_close(bank[2], talk[:2].mean(0))  # the first babble: the first third of the talkers
+    assert float(bank[5][0]) == 1.0 and float(bank[6][0]) == 0.0  # the first clip of each named class
+    with pytest.raises(ValueError, match="multiple of 3"):
+        build_noise_bank(talk[:5], Sounds())
+    with pytest.raises(ValueError, match=r"no clips of \['siren'\]"):
+        build_noise_bank(talk, Sounds(), sound_names=("siren",))
