@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> dict:
                                 transcribe, tune_decoder)  # fmt: skip
     from course_lib.decoding import CharNgramLM
     from course_lib.models import count_parameters
-    from course_lib.runtime import seed_everything
+    from course_lib.tooling.runtime import seed_everything
     from course_lib.wer import cer, error_counts, wer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

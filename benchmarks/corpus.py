@@ -31,9 +31,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--workers", type=int, default=2, help="generation processes (default 2)")
     args = parser.parse_args(argv)
 
-    from course_lib.corpus import DEFAULT_SIZES, keyword_dataset, sentence_dataset, sound_dataset
-    from course_lib.runtime import figures_table
-    from course_lib.tts import speakers
+    from course_lib.data.corpus import (
+        DEFAULT_SIZES,
+        keyword_dataset,
+        sentence_dataset,
+        sound_dataset,
+    )
+    from course_lib.tooling.runtime import figures_table
+    from course_lib.data.tts import speakers
 
     n_kws = 5000
     n_sent = DEFAULT_SIZES["full"]["sentences"] if args.full else 500

@@ -31,7 +31,7 @@ def _best_of(fn, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> dict:
     import torchaudio
 
-    from course_lib.audio import LogMel, log_mel
+    from course_lib.mel import LogMel, log_mel
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="one hour of audio instead of 10 minutes")
@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> dict:
         "max_abs_diff": float(f"{max_diff:.3g}"),
     }
     rows = [
-        ("course_lib.audio.log_mel", t_fun),
-        ("course_lib.audio.LogMel", t_mod),
+        ("course_lib.mel.log_mel", t_fun),
+        ("course_lib.mel.LogMel", t_mod),
         ("torchaudio MelSpectrogram + log", t_ta),
     ]
     print(f"log-mel of {minutes} min of 16 kHz audio (best of {args.repeats}, {torch.get_num_threads()} threads)")

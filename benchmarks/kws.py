@@ -23,10 +23,10 @@ import time
 import pandas as pd
 import torch
 
-from course_lib.corpus import collate_audio, default_dataset
+from course_lib.data.corpus import collate_audio, default_dataset
 from course_lib.kws import build_noise_bank, fit_and_score, simulate_conditions, spec_augment_transform
 from course_lib.models import KWS_CNN, SOUND_CNN, FrontEnd, count_parameters, dataset_features
-from course_lib.splits import random_split, split_by_speaker
+from course_lib.data.splits import random_split, split_by_speaker
 from course_lib.training import EarlyStopping, TrainConfig
 
 SR = 16000

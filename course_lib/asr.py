@@ -1,6 +1,6 @@
 """A small CTC speech recognizer: features, model, training loop, transcription.
 
-Pipeline: waveform -> log-mel ``(F, T)`` (:func:`course_lib.audio.log_mel`)
+Pipeline: waveform -> log-mel ``(F, T)`` (:func:`course_lib.mel.log_mel`)
 -> per-utterance mean/variance normalisation -> ``(T, F)`` features
 (:func:`asr_features`) -> :class:`CTCRecognizer` (two stride-2 convolutions,
 4x fewer frames; a bidirectional GRU; a linear layer to :data:`CHARS`)
@@ -21,10 +21,10 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from course_lib.audio import log_mel
+from course_lib.mel import log_mel
 from course_lib.augment import spec_augment
 from course_lib.checks import check_lengths, check_positive_int, check_tensor
-from course_lib.corpus import BLANK, CHARS, ids_to_text
+from course_lib.data.text import BLANK, CHARS, ids_to_text
 from course_lib.decoding import CharNgramLM, greedy_decode, prefix_beam_search
 from course_lib.shapes import lengths_to_mask, pad_collate
 
@@ -232,7 +232,7 @@ def utterance_features(dataset, n_mels: int = 80, *, progress: bool = False) -> 
 
     Parameters
     ----------
-    dataset : course_lib.corpus.AudioDataset
+    dataset : course_lib.data.corpus.AudioDataset
         A sentence dataset (items with ``waveform`` and ``target`` char ids).
     n_mels : int
     progress : bool
@@ -475,12 +475,12 @@ def asr_datasets(fast: bool = True, *, progress: bool = False) -> dict:
     >>> sorted(ASR_DATA_SIZES["full"])
     ['dev', 'test', 'train']
     """
-    from course_lib.corpus import default_dataset, sentence_dataset
+    from course_lib.data.corpus import default_dataset, sentence_dataset
 
     if not isinstance(fast, bool):
         raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
     sizes = ASR_DATA_SIZES["fast" if fast else "full"]
-    from course_lib.splits import default_speaker_split
+    from course_lib.data.splits import default_speaker_split
 
     if fast:
         pool = default_dataset("sentences", fast=True, progress=progress)

@@ -456,7 +456,7 @@ def add_noise(x, noise, *, snr_db_range: tuple[float, float] = (0.0, 20.0), gene
 
     A random excerpt of ``noise`` as long as ``x`` is taken (the noise is
     tiled first when it is shorter), then mixed with
-    :func:`course_lib.conditions.mix_at_snr`.
+    :func:`course_lib.data.noise.mix_at_snr`.
 
     Parameters
     ----------
@@ -476,13 +476,13 @@ def add_noise(x, noise, *, snr_db_range: tuple[float, float] = (0.0, 20.0), gene
 
     Examples
     --------
-    >>> from course_lib.conditions import white_noise, snr_db
+    >>> from course_lib.data.noise import white_noise, snr_db
     >>> s = torch.sin(torch.arange(8000) * 0.05)
     >>> y, snr = add_noise(s, white_noise(4000), snr_db_range=(5.0, 15.0), generator=0)
     >>> bool(abs(snr_db(s, y - s) - snr) < 1e-3), 5.0 <= float(snr) <= 15.0
     (True, True)
     """
-    from course_lib.conditions import mix_at_snr
+    from course_lib.data.noise import mix_at_snr
 
     gen = _generator(generator)
     x = check_tensor(x, "x", min_ndim=1, floating=True)
@@ -504,8 +504,8 @@ def add_reverb(
 ) -> tuple[torch.Tensor, float]:
     """Convolve with a synthetic room whose RT60 is drawn uniformly from ``rt60_range``.
 
-    Uses :func:`course_lib.conditions.synthetic_rir` (seeded from
-    ``generator``) and :func:`course_lib.conditions.apply_rir`; the output
+    Uses :func:`course_lib.data.rooms.synthetic_rir` (seeded from
+    ``generator``) and :func:`course_lib.data.rooms.apply_rir`; the output
     keeps the input length. One room per call (every item of a batch shares it).
 
     Parameters
@@ -531,7 +531,7 @@ def add_reverb(
     >>> y.shape, 0.2 <= rt60 <= 0.8
     (torch.Size([8000]), True)
     """
-    from course_lib.conditions import apply_rir, synthetic_rir
+    from course_lib.data.rooms import apply_rir, synthetic_rir
 
     gen = _generator(generator)
     x = check_tensor(x, "x", min_ndim=1, floating=True)

@@ -19,10 +19,9 @@ from collections import defaultdict
 from typing import Iterable, Sequence
 
 import torch
-from torch import Tensor
 
 from course_lib.checks import check_lengths, check_positive_int, check_tensor
-from course_lib.corpus import BLANK, CHARS
+from course_lib.data.text import BLANK, CHARS
 from course_lib.ctc import collapse
 
 __all__ = ["greedy_decode", "prefix_beam_search", "CharNgramLM", "BOS", "EOS"]
@@ -96,7 +95,7 @@ class CharNgramLM:
     k : float
         Add-k pseudo-count (> 0).
     chars : sequence of str, optional
-        Characters it predicts; default :data:`course_lib.corpus.CHARS` without the blank.
+        Characters it predicts; default :data:`course_lib.data.text.CHARS` without the blank.
 
     Attributes
     ----------

@@ -67,7 +67,7 @@ def build_noise_bank(
     ----------
     talkers : torch.Tensor, shape (N, time)
         Speech clips of *training* speakers, ``N`` divisible by 3 (e.g. 24: three 8-talker babbles).
-    sounds : course_lib.corpus.AudioDataset
+    sounds : course_lib.data.corpus.AudioDataset
         The sound dataset (items with ``waveform``; ``metadata["label"]``).
     sample_rate : int
     seconds : float
@@ -89,7 +89,7 @@ def build_noise_bank(
     >>> [tuple(b.shape) for b in bank], float(bank[-1][0])
     ([(160,), (160,), (50,), (50,), (50,), (100,)], 1.0)
     """
-    from course_lib.conditions import pink_noise, white_noise
+    from course_lib.data.noise import pink_noise, white_noise
 
     talkers = check_tensor(talkers, "talkers", ndim=2, floating=True)
     if talkers.shape[0] % 3:
@@ -145,7 +145,7 @@ def simulate_conditions(
 
     Examples
     --------
-    >>> from course_lib.conditions import pink_noise
+    >>> from course_lib.data.noise import pink_noise
     >>> x = torch.sin(torch.arange(4000) * 0.1).repeat(4, 1)
     >>> y = simulate_conditions(x, [pink_noise(8000)], p_reverb=1.0, p_noise=1.0, generator=0)
     >>> y.shape, bool((y != x).all(-1).all()), float(y.abs().max()) <= 1.0

@@ -1,7 +1,7 @@
 """Small CNNs on log-mel features for sound classification and keyword spotting.
 
 A clip is turned into log-mel features ``(n_mels, frames)`` by a
-:class:`FrontEnd` (wrapping :func:`course_lib.audio.log_mel`), and a batch
+:class:`FrontEnd` (wrapping :func:`course_lib.mel.log_mel`), and a batch
 ``(B, n_mels, frames)`` goes through an :class:`AudioCNN`:
 
 * ``embed(x)``: the **encoder**. Input normalisation (BatchNorm over mel
@@ -30,7 +30,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from course_lib.audio import log_mel
+from course_lib.mel import log_mel
 from course_lib.checks import check_positive_int, check_tensor
 
 __all__ = [
@@ -102,7 +102,7 @@ def dataset_features(dataset, indices: Sequence[int] | None = None, front_end: F
 
     Parameters
     ----------
-    dataset : course_lib.corpus.AudioDataset or sequence of items
+    dataset : course_lib.data.corpus.AudioDataset or sequence of items
         Items are dicts with ``waveform`` ``(time,)`` and an int ``target``;
         clips of one dataset share their length (one second here).
     indices : sequence of int, optional
@@ -122,7 +122,7 @@ def dataset_features(dataset, indices: Sequence[int] | None = None, front_end: F
     >>> X.shape, y.tolist()
     (torch.Size([2, 20, 51]), [3, 1])
     """
-    from course_lib.corpus import collate_audio
+    from course_lib.data.corpus import collate_audio
 
     front_end = FrontEnd() if front_end is None else front_end
     if not isinstance(front_end, FrontEnd):

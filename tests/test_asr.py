@@ -5,7 +5,7 @@ import torch
 from course_lib.asr import (ASRConfig, CTCRecognizer, CTCTrainConfig, DecoderConfig, asr_features,
                             conv_output_lengths, decoder_recipe, train_ctc, transcribe, tune_decoder)
 from course_lib.decoding import CharNgramLM
-from course_lib.corpus import text_to_ids
+from course_lib.data.text import text_to_ids
 from course_lib.shapes import pad_collate
 
 TINY = ASRConfig(n_mels=40, conv_channels=8, hidden=32, n_layers=1, dropout=0.0)

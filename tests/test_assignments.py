@@ -16,8 +16,8 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers import ROOT, assignment_names, grade_id, load_mutants
-from course_lib.grading import grade_submissions, release
-from course_lib.runner import _Env, kernel_env
+from course_lib.tooling.grading import grade_submissions, release
+from course_lib.tooling.runner import _Env, kernel_env
 
 ASSIGNMENTS = assignment_names()
 

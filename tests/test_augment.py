@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib import augment as G
-from course_lib.audio import pitch
-from course_lib.conditions import measure_rt60, snr_db, white_noise
+from course_lib.pitch import pitch
+from course_lib.data.rooms import measure_rt60
+from course_lib.data.noise import snr_db, white_noise
 
 SR = 16000
 

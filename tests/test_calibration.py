@@ -245,7 +245,7 @@ def test_plot_reliability_bars_match_bins():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots import plot_reliability
+    from course_lib.plots.evaluation import plot_reliability
 
     logits, labels = synthetic(400, 3, 2.0, seed=8)
     probs = torch.softmax(2 * logits, 1)

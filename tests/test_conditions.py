@@ -8,26 +8,11 @@ import torchaudio.functional as AF
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import fftconvolve, welch
-
-from course_lib import conditions as C
-from course_lib.conditions import (
-    DEVICES,
-    ROOMS,
-    Condition,
-    apply_condition,
-    apply_device,
-    apply_rir,
-    babble_noise,
-    draw_condition,
-    measure_rt60,
-    mix_at_snr,
-    mu_law_decode,
-    mu_law_encode,
-    pink_noise,
-    snr_db,
-    synthetic_rir,
-    white_noise,
-)
+from course_lib.data import conditions as C
+from course_lib.data.devices import DEVICES, apply_device, mu_law_decode, mu_law_encode
+from course_lib.data.rooms import ROOMS, apply_rir, measure_rt60, synthetic_rir
+from course_lib.data.conditions import Condition, apply_condition, draw_condition
+from course_lib.data.noise import babble_noise, mix_at_snr, pink_noise, snr_db, white_noise
 
 SR = 16000
 
@@ -295,7 +280,7 @@ def test_energy_decay_plot_reports_the_rt60():
     import matplotlib
 
     matplotlib.use("Agg")
-    from course_lib.plots import plot_energy_decay
+    from course_lib.plots.audio import plot_energy_decay
 
     ax = plot_energy_decay(synthetic_rir(0.6, SR, seed=2), SR)
     assert ax.get_xlabel() == "time (ms)" and "RT60" in ax.get_legend().get_texts()[0].get_text()

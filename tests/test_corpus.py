@@ -8,23 +8,25 @@ import pandas as pd
 import pytest
 import torch
 from scipy.signal import welch
-
-from course_lib import corpus
-from course_lib.corpus import (
+from course_lib.data import corpus
+from course_lib.data import text as TEXT
+from course_lib.data.text import (
     CHARS,
+    ids_to_text,
+    normalize_transcript,
+    sentence_vocabulary,
+    text_to_ids,
+)
+from course_lib.data.corpus import (
     DEFAULT_DATASETS,
     KEYWORD_CLASSES,
     collate_audio,
-    ids_to_text,
     keyword_dataset,
-    normalize_transcript,
     sentence_dataset,
-    sentence_vocabulary,
     sound_dataset,
-    text_to_ids,
 )
-from course_lib.sounds import SOUND_CLASSES
-from course_lib.splits import default_speaker_split, random_split, speaker_split, split_by_speaker, split_by_time
+from course_lib.data.sounds import SOUND_CLASSES
+from course_lib.data.splits import default_speaker_split, random_split, speaker_split, split_by_speaker, split_by_time
 
 META_COLUMNS = {
     "clip_id", "label", "target", "speaker", "accent", "variant", "family", "pitch", "rate", "condition",
@@ -189,7 +191,7 @@ def test_character_vocabulary_and_ids():
 def test_sentence_vocabulary_and_grammar():
     vocab = sentence_vocabulary()
     assert len(vocab) >= 200
-    sentences = [corpus.make_sentence(s) for s in range(400)]
+    sentences = [TEXT.make_sentence(s) for s in range(400)]
     used = {w for s in sentences for w in s.split()}
     assert used <= set(vocab)  # the vocabulary lists every word the grammar says
     assert len(used) > 150 and len(set(sentences)) > 300
@@ -322,7 +324,7 @@ def test_metadata_counts_plot(kws):
     import matplotlib
 
     matplotlib.use("Agg")
-    from course_lib.plots import plot_metadata_counts
+    from course_lib.plots.data import plot_metadata_counts
 
     ax = plot_metadata_counts(kws.metadata, "device", by="condition")
     assert ax.get_ylabel() == "clips" and len(ax.patches) > 0

@@ -85,7 +85,7 @@ def test_lm_prefers_in_domain_text_and_helps_beam_search():
     lm = CharNgramLM(5).fit(TEXTS * 3)
     assert lm.sentence_log_prob("turn on the radio") > lm.sentence_log_prob("tirn un thi ridio")
     assert lm.perplexity(["turn on the lights"]) < lm.perplexity(["xqz vvk"])
-    from course_lib.corpus import CHARS, text_to_ids
+    from course_lib.data.text import CHARS, text_to_ids
     # an acoustically ambiguous frame: 'i' vs 'u' in "turn"; the LM should pick 'u'
     ids = text_to_ids("turn")
     lp = torch.full((len(ids), len(CHARS)), -12.0)

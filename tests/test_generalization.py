@@ -10,10 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
-
 from course_lib import generalization as G
+from course_lib import regularization as R
 from course_lib.losses import cross_entropy
-from course_lib.training import EarlyStopping, History, TrainConfig, make_classifier, train_classifier
+from course_lib.training import (
+    EarlyStopping,
+    History,
+    TrainConfig,
+    make_classifier,
+    train_classifier,
+)
 
 
 # --------------------------------------------------------------------------
@@ -184,7 +190,7 @@ def test_l2_penalty_under_sgd_is_torch_weight_decay():
     opt_b = torch.optim.SGD([b.weight], lr=0.1, weight_decay=0.3)
     for _ in range(5):
         for m, opt, pen in ((a, opt_a, True), (b, opt_b, False)):
-            loss = F.cross_entropy(m(X), y) + (G.l2_penalty([m.weight], 0.3) if pen else 0.0)
+            loss = F.cross_entropy(m(X), y) + (R.l2_penalty([m.weight], 0.3) if pen else 0.0)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -195,11 +201,11 @@ def _sklearn_stationarity(coef, X, y, lam, l1_ratio):
     """Subgradient optimality of sklearn's coef for 1/(2n)|y - Xw|^2 + our penalty."""
     w = torch.tensor(coef, dtype=torch.float64, requires_grad=True)
     Xt, yt = torch.tensor(X), torch.tensor(y)
-    smooth = 0.5 * ((yt - Xt @ w) ** 2).mean() + (1 - l1_ratio) * G.l2_penalty([w], lam)
+    smooth = 0.5 * ((yt - Xt @ w) ** 2).mean() + (1 - l1_ratio) * R.l2_penalty([w], lam)
     (grad,) = torch.autograd.grad(smooth, w)
     # our L1 term: its gradient on the non-zero weights
     w2 = torch.tensor(coef, dtype=torch.float64, requires_grad=True)
-    (g1,) = torch.autograd.grad(l1_ratio * G.l1_penalty([w2], lam), w2)
+    (g1,) = torch.autograd.grad(l1_ratio * R.l1_penalty([w2], lam), w2)
     nz = np.abs(coef) > 1e-10
     total = (grad + g1).numpy()
     assert np.abs(total[nz]).max(initial=0.0) < 1e-4
@@ -219,7 +225,7 @@ def test_elastic_net_scaling_matches_sklearn(l1_ratio):
     nz = _sklearn_stationarity(coef, X, y, lam, l1_ratio)
     assert 0 < nz.sum() < 6  # L1 zeroed some weights out
     w = torch.tensor(coef)
-    en = G.elastic_net_penalty([w], lam, l1_ratio)
+    en = R.elastic_net_penalty([w], lam, l1_ratio)
     ref = lam * (l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * (coef**2).sum())
     assert float(en) == pytest.approx(ref)
 
@@ -228,31 +234,31 @@ def test_penalties_on_a_module_skip_biases_and_norm_parameters():
     m = make_classifier(3, 4, 2)
     weights = [m[0].weight, m[4].weight]
     with torch.no_grad():
-        assert float(G.l1_penalty(m, 1.0)) == pytest.approx(sum(float(w.abs().sum()) for w in weights))
-        assert float(G.l2_penalty(m, 2.0)) == pytest.approx(sum(float((w**2).sum()) for w in weights))
+        assert float(R.l1_penalty(m, 1.0)) == pytest.approx(sum(float(w.abs().sum()) for w in weights))
+        assert float(R.l2_penalty(m, 2.0)) == pytest.approx(sum(float((w**2).sum()) for w in weights))
 
 
 def test_penalty_bad_input():
     with pytest.raises(ValueError, match="lam must be a finite number >= 0"):
-        G.l2_penalty(torch.ones(2), -1.0)
+        R.l2_penalty(torch.ones(2), -1.0)
     with pytest.raises(TypeError, match="params must hold tensors"):
-        G.l1_penalty([1.0, 2.0], 0.1)
+        R.l1_penalty([1.0, 2.0], 0.1)
     with pytest.raises(ValueError, match="params is empty"):
-        G.l1_penalty([], 0.1)
+        R.l1_penalty([], 0.1)
     with pytest.raises(ValueError, match=r"l1_ratio must be a number in \[0, 1\]"):
-        G.elastic_net_penalty(torch.ones(2), 0.1, l1_ratio=1.5)
+        R.elastic_net_penalty(torch.ones(2), 0.1, l1_ratio=1.5)
 
 
 def test_penalized_loss_adds_the_penalty_in_training_mode_only():
     m = nn.Linear(3, 2)
-    loss_fn = G.penalized_loss(m, lambda mod: G.l2_penalty(mod, 0.5))
+    loss_fn = R.penalized_loss(m, lambda mod: R.l2_penalty(mod, 0.5))
     logits, y = torch.randn(4, 2), torch.tensor([0, 1, 0, 1])
     plain = F.cross_entropy(logits, y)
-    torch.testing.assert_close(loss_fn(logits, y), plain + G.l2_penalty(m, 0.5))
+    torch.testing.assert_close(loss_fn(logits, y), plain + R.l2_penalty(m, 0.5))
     m.eval()
     torch.testing.assert_close(loss_fn(logits, y), plain)
     with pytest.raises(TypeError, match="penalty must be callable"):
-        G.penalized_loss(m, 0.1)
+        R.penalized_loss(m, 0.1)
 
 
 def test_l1_in_training_makes_weights_sparser():
@@ -264,7 +270,7 @@ def test_l1_in_training_makes_weights_sparser():
     for lam in (0.0, 0.05):
         m = nn.Linear(20, 2)
         torch.nn.init.constant_(m.weight, 0.1)
-        train_classifier(m, (X, y), None, cfg, loss_fn=G.penalized_loss(m, lambda mod, lam=lam: G.l1_penalty(mod, lam)))
+        train_classifier(m, (X, y), None, cfg, loss_fn=R.penalized_loss(m, lambda mod, lam=lam: R.l1_penalty(mod, lam)))
         sizes.append(float(m.weight.detach()[:, 2:].abs().mean()))
     assert sizes[1] < 0.2 * sizes[0]
 
@@ -285,7 +291,7 @@ def test_decoupled_decay_then_adam_equals_adamw():
             opt.zero_grad()
             F.cross_entropy(m(X), y).backward()
             if m is a:
-                G.decoupled_weight_decay_(list(a.parameters()), lr, wd)
+                R.decoupled_weight_decay_(list(a.parameters()), lr, wd)
             opt.step()
     for pa, pb in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(pa, pb)
@@ -294,9 +300,9 @@ def test_decoupled_decay_then_adam_equals_adamw():
 
 def test_decoupled_decay_bad_input():
     with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0"):
-        G.decoupled_weight_decay_([torch.ones(2)], 0.1, -0.1)
+        R.decoupled_weight_decay_([torch.ones(2)], 0.1, -0.1)
     with pytest.raises(TypeError, match="params must be an nn.Module"):
-        G.decoupled_weight_decay_(3, 0.1, 0.1)
+        R.decoupled_weight_decay_(3, 0.1, 0.1)
 
 
 # --------------------------------------------------------------------------
@@ -305,7 +311,7 @@ def test_decoupled_decay_bad_input():
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 def test_dropout_statistics_match_nn_dropout(p):
     x = torch.full((200_000,), 2.0)
-    ours = G.dropout(x, p, generator=torch.Generator().manual_seed(0))
+    ours = R.dropout(x, p, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     ref = nn.Dropout(p).train()(x)
     # same set of values: 0 and x / (1 - p)
@@ -319,34 +325,34 @@ def test_dropout_statistics_match_nn_dropout(p):
 
 def test_dropout_eval_and_p0_are_identity_and_layer_follows_mode():
     x = torch.randn(3, 4)
-    assert G.dropout(x, 0.5, training=False) is x
-    assert torch.equal(G.dropout(x, 0.0), x)
-    layer = G.InvertedDropout(0.5)
+    assert R.dropout(x, 0.5, training=False) is x
+    assert torch.equal(R.dropout(x, 0.0), x)
+    layer = R.InvertedDropout(0.5)
     assert not torch.equal(layer(torch.ones(1000)), torch.ones(1000))
     assert torch.equal(layer.eval()(x), x)
 
 
 def test_dropout_gradient_is_mask_over_keep_probability():
     x = torch.randn(50, dtype=torch.float64, requires_grad=True)
-    out = G.dropout(x, 0.4, generator=torch.Generator().manual_seed(1))
+    out = R.dropout(x, 0.4, generator=torch.Generator().manual_seed(1))
     out.sum().backward()
     mask = (out.detach() != 0).double()
     torch.testing.assert_close(x.grad, mask / 0.6)
 
 
 def test_dropout_is_seeded():
-    a = G.dropout(torch.ones(100), 0.5, generator=torch.Generator().manual_seed(3))
-    b = G.dropout(torch.ones(100), 0.5, generator=torch.Generator().manual_seed(3))
+    a = R.dropout(torch.ones(100), 0.5, generator=torch.Generator().manual_seed(3))
+    b = R.dropout(torch.ones(100), 0.5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
 
 
 def test_dropout_bad_input():
     with pytest.raises(ValueError, match=r"p must lie in \[0, 1\), got 1.0"):
-        G.dropout(torch.ones(2), 1.0)
+        R.dropout(torch.ones(2), 1.0)
     with pytest.raises(TypeError, match="floating-point"):
-        G.dropout(torch.ones(2, dtype=torch.long), 0.5)
+        R.dropout(torch.ones(2, dtype=torch.long), 0.5)
     with pytest.raises(TypeError, match="p must be a float"):
-        G.InvertedDropout("0.5")
+        R.InvertedDropout("0.5")
 
 
 # --------------------------------------------------------------------------
@@ -358,7 +364,7 @@ def test_dropout_bad_input():
     patience=st.integers(1, 6),
 )
 def test_early_stopping_epoch_agrees_with_the_training_callback(values, patience):
-    best, stop = G.early_stopping_epoch(values, patience)
+    best, stop = R.early_stopping_epoch(values, patience)
     cb = EarlyStopping(patience=patience, restore_best=False)
     model = nn.Linear(1, 1)
     cb_stop = len(values) - 1
@@ -372,14 +378,14 @@ def test_early_stopping_epoch_agrees_with_the_training_callback(values, patience
 
 def test_early_stopping_epoch_modes_and_min_delta():
     acc = [0.5, 0.7, 0.71, 0.69, 0.68]
-    assert G.early_stopping_epoch(acc, 2, mode="max") == (2, 4)
-    assert G.early_stopping_epoch(acc, 2, mode="max", min_delta=0.05) == (1, 3)
+    assert R.early_stopping_epoch(acc, 2, mode="max") == (2, 4)
+    assert R.early_stopping_epoch(acc, 2, mode="max", min_delta=0.05) == (1, 3)
     with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
-        G.early_stopping_epoch(acc, 2, mode="best")
+        R.early_stopping_epoch(acc, 2, mode="best")
     with pytest.raises(ValueError, match="values is empty"):
-        G.early_stopping_epoch([], 2)
+        R.early_stopping_epoch([], 2)
     with pytest.raises(ValueError, match="patience must be a positive int"):
-        G.early_stopping_epoch(acc, 0)
+        R.early_stopping_epoch(acc, 0)
 
 
 # --------------------------------------------------------------------------
@@ -389,7 +395,7 @@ def test_mixup_uses_one_lambda_for_inputs_and_labels():
     g = torch.Generator().manual_seed(0)
     y = torch.randint(0, 5, (32,), generator=g)
     x = F.one_hot(y, 5).float()  # inputs that *are* the labels
-    xm, ym, lam = G.mixup(x, y, 5, alpha=0.4, generator=g)
+    xm, ym, lam = R.mixup(x, y, 5, alpha=0.4, generator=g)
     torch.testing.assert_close(xm, ym)
     torch.testing.assert_close(ym.sum(-1), torch.ones(32))
     assert 0.0 <= lam <= 1.0
@@ -400,27 +406,27 @@ def test_mixup_lambda_follows_beta_alpha_alpha():
 
     g = torch.Generator().manual_seed(0)
     x, y = torch.zeros(4, 1), torch.tensor([0, 1, 0, 1])
-    lams = np.array([G.mixup(x, y, 2, alpha=0.3, generator=g)[2] for _ in range(3000)])
+    lams = np.array([R.mixup(x, y, 2, alpha=0.3, generator=g)[2] for _ in range(3000)])
     assert stats.kstest(lams, stats.beta(0.3, 0.3).cdf).pvalue > 1e-3
 
 
 def test_mixup_is_seeded_and_validates():
     x, y = torch.randn(8, 3), torch.arange(8) % 2
-    a = G.mixup(x, y, 2, generator=torch.Generator().manual_seed(1))
-    b = G.mixup(x, y, 2, generator=torch.Generator().manual_seed(1))
+    a = R.mixup(x, y, 2, generator=torch.Generator().manual_seed(1))
+    b = R.mixup(x, y, 2, generator=torch.Generator().manual_seed(1))
     assert torch.equal(a[0], b[0]) and a[2] == b[2]
     with pytest.raises(ValueError, match="alpha must be > 0"):
-        G.mixup(x, y, 2, alpha=0.0)
+        R.mixup(x, y, 2, alpha=0.0)
     with pytest.raises(ValueError, match=r"y must lie in \[0, 1\]"):
-        G.mixup(x, y + 1, 2)
+        R.mixup(x, y + 1, 2)
     with pytest.raises(ValueError, match=r"y must have shape \(8,\)"):
-        G.mixup(x, y[:4], 2)
+        R.mixup(x, y[:4], 2)
 
 
 def test_mixup_wrapper_loss_equals_soft_target_cross_entropy():
     torch.manual_seed(0)
     inner = nn.Linear(3, 4)
-    wrapped = G.Mixup(inner, alpha=0.5, seed=0)
+    wrapped = R.Mixup(inner, alpha=0.5, seed=0)
     x, y = torch.randn(10, 3), torch.randint(0, 4, (10,))
     logits = wrapped(x)
     lam, perm = wrapped.lam_, wrapped.perm_
@@ -436,31 +442,31 @@ def test_mixup_wrapper_loss_equals_soft_target_cross_entropy():
 def test_smooth_labels_matches_torch_label_smoothing(eps):
     g = torch.Generator().manual_seed(0)
     logits, y = torch.randn(7, 4, generator=g), torch.randint(0, 4, (7,), generator=g)
-    ours = cross_entropy(logits, G.smooth_labels(y, 4, eps))  # soft targets, no smoothing flag
+    ours = cross_entropy(logits, R.smooth_labels(y, 4, eps))  # soft targets, no smoothing flag
     torch.testing.assert_close(ours, cross_entropy(logits, y, label_smoothing=eps))
     torch.testing.assert_close(ours, F.cross_entropy(logits, y, label_smoothing=eps))
 
 
 def test_smooth_labels_bad_input():
     with pytest.raises(ValueError, match=r"eps must lie in \[0, 1\)"):
-        G.smooth_labels(torch.tensor([0]), 3, 1.0)
+        R.smooth_labels(torch.tensor([0]), 3, 1.0)
     with pytest.raises(TypeError, match="integer class indices"):
-        G.smooth_labels(torch.tensor([0.0]), 3, 0.1)
+        R.smooth_labels(torch.tensor([0.0]), 3, 0.1)
 
 
 def test_gaussian_noise_statistics_seed_and_layer():
     x = torch.full((100_000,), 3.0)
-    out = G.add_gaussian_noise(x, 0.2, generator=torch.Generator().manual_seed(0))
+    out = R.add_gaussian_noise(x, 0.2, generator=torch.Generator().manual_seed(0))
     assert float((out - x).std()) == pytest.approx(0.2, rel=0.02)
     assert abs(float((out - x).mean())) < 0.005
-    again = G.add_gaussian_noise(x, 0.2, generator=torch.Generator().manual_seed(0))
+    again = R.add_gaussian_noise(x, 0.2, generator=torch.Generator().manual_seed(0))
     assert torch.equal(out, again)
-    assert G.add_gaussian_noise(x, 0.0) is x
-    layer = G.GaussianNoise(0.2, seed=0)
+    assert R.add_gaussian_noise(x, 0.0) is x
+    layer = R.GaussianNoise(0.2, seed=0)
     assert not torch.equal(layer(x), x)
     assert torch.equal(layer.eval()(x), x)
     with pytest.raises(ValueError, match="std must be a finite number >= 0"):
-        G.add_gaussian_noise(x, -1.0)
+        R.add_gaussian_noise(x, -1.0)
 
 
 # --------------------------------------------------------------------------
@@ -470,21 +476,21 @@ def test_gaussian_noise_statistics_seed_and_layer():
 @given(rows=st.integers(1, 6), cols=st.integers(1, 6), c=st.floats(0.1, 3.0), seed=st.integers(0, 100))
 def test_max_norm_matches_torch_renorm(rows, cols, c, seed):
     w = 2 * torch.randn(rows, cols, generator=torch.Generator().manual_seed(seed))
-    ours = G.max_norm(w, c)
+    ours = R.max_norm(w, c)
     torch.testing.assert_close(ours, torch.renorm(w, p=2, dim=0, maxnorm=c))
     assert (ours.norm(dim=1) <= c + 1e-5).all()
 
 
 def test_max_norm_on_conv_weights_matches_renorm():
     w = torch.randn(4, 2, 3, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(G.max_norm(w, 1.0), torch.renorm(w, 2, 0, 1.0))
+    torch.testing.assert_close(R.max_norm(w, 1.0), torch.renorm(w, 2, 0, 1.0))
 
 
 def test_max_norm_hook_keeps_rows_inside_the_ball_during_training():
     g = torch.Generator().manual_seed(0)
     X, y = torch.randn(128, 6, generator=g), torch.randint(0, 3, (128,), generator=g)
     m = make_classifier(6, 16, 3)
-    handles = G.add_max_norm_hook(m, 0.5)
+    handles = R.add_max_norm_hook(m, 0.5)
     train_classifier(m, (X, y), None, TrainConfig(epochs=3, lr=0.1, batch_size=32))
     m(X)  # the hook projects before use
     for lin in (m[0], m[4]):
@@ -496,12 +502,12 @@ def test_max_norm_hook_keeps_rows_inside_the_ball_during_training():
 def test_apply_max_norm_and_bad_input():
     m = nn.Linear(3, 2)
     nn.init.constant_(m.weight, 5.0)
-    G.apply_max_norm_(m, 2.0)
+    R.apply_max_norm_(m, 2.0)
     torch.testing.assert_close(m.weight.norm(dim=1), torch.full((2,), 2.0))
     with pytest.raises(ValueError, match="max_value must be > 0"):
-        G.max_norm(torch.ones(2, 2), 0.0)
+        R.max_norm(torch.ones(2, 2), 0.0)
     with pytest.raises(ValueError, match="weight must have at least 2 dimension"):
-        G.max_norm(torch.ones(3), 1.0)
+        R.max_norm(torch.ones(3), 1.0)
 
 
 # --------------------------------------------------------------------------
@@ -568,7 +574,7 @@ def test_plot_helpers_return_labelled_axes():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots import plot_history, plot_learning_curve
+    from course_lib.plots.training import plot_history, plot_learning_curve
 
     ax = plot_learning_curve([10, 100, 1000], [0.0, 0.02, 0.05], [0.5, 0.3, 0.1], target_error=0.03)
     assert ax.get_xscale() == "log" and "error" in ax.get_ylabel() and ax.get_title()
@@ -591,10 +597,10 @@ def test_adaptors_train_with_the_course_loop():
     g = torch.Generator().manual_seed(0)
     X, y = torch.randn(96, 6, generator=g), torch.randint(0, 3, (96,), generator=g)
     cfg = TrainConfig(epochs=3, lr=0.01, batch_size=32)
-    mix = G.Mixup(make_classifier(6, 8, 3), alpha=0.4, seed=0)
+    mix = R.Mixup(make_classifier(6, 8, 3), alpha=0.4, seed=0)
     h = train_classifier(mix, (X, y), (X, y), cfg, loss_fn=mix.loss)
     assert h.epochs == 3 and all(math.isfinite(v) for v in h.dev_loss)
-    noisy = nn.Sequential(G.GaussianNoise(0.5, seed=0), make_classifier(6, 8, 3))
+    noisy = nn.Sequential(R.GaussianNoise(0.5, seed=0), make_classifier(6, 8, 3))
     h2 = train_classifier(noisy, (X, y), (X, y), cfg)
     assert h2.epochs == 3
     # evaluation runs in eval mode: the noise layer is off, so evaluation is deterministic
@@ -605,16 +611,16 @@ def test_adaptors_train_with_the_course_loop():
 
 def test_adaptors_bad_input():
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
-        G.Mixup(lambda x: x)
+        R.Mixup(lambda x: x)
     with pytest.raises(ValueError, match="alpha must be > 0"):
-        G.Mixup(nn.Linear(2, 2), alpha=0.0)
+        R.Mixup(nn.Linear(2, 2), alpha=0.0)
     with pytest.raises(ValueError, match="std must be a finite number >= 0"):
-        G.GaussianNoise(-0.1)
+        R.GaussianNoise(-0.1)
     with pytest.raises(ValueError, match="max_value must be > 0"):
-        G.add_max_norm_hook(nn.Linear(2, 2), 0.0)
+        R.add_max_norm_hook(nn.Linear(2, 2), 0.0)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
-        G.decay_parameters([torch.ones(2, 2)])
-    wrapped = G.Mixup(nn.Linear(2, 2))
+        R.decay_parameters([torch.ones(2, 2)])
+    wrapped = R.Mixup(nn.Linear(2, 2))
     wrapped(torch.randn(4, 2))
     with pytest.raises(RuntimeError, match="batch of the last forward"):
         wrapped.loss(torch.randn(3, 2), torch.tensor([0, 1, 0]))
@@ -630,7 +636,7 @@ def test_early_stopping_epoch_matches_a_real_run_with_the_callback():
     model = make_classifier(10, 64, 4)
     stop = EarlyStopping(patience=3)
     h = train_classifier(model, (X, y), (Xd, yd), TrainConfig(epochs=40, lr=0.01, batch_size=16), callbacks=[stop])
-    best, stopped = G.early_stopping_epoch(h.dev_loss, 3)
+    best, stopped = R.early_stopping_epoch(h.dev_loss, 3)
     assert h.epochs < 40, "the dev loss of random labels must stop improving"
     assert (best, stopped) == (stop.best_epoch_, h.epochs - 1)
     assert evaluate(model, Xd, yd)["loss"] == pytest.approx(min(h.dev_loss), rel=1e-5)
@@ -661,7 +667,7 @@ def test_clip_features_shape_and_layout():
 def test_clip_features_window_follows_the_energy_centre():
     """The same clip shifted by a whole number of hops gives the same vector (the crop moves
     with the word), where a fixed window would not; the vector holds the crop's statistics."""
-    from course_lib.audio import log_mel
+    from course_lib.mel import log_mel
 
     clip = _burst_clips([5600])[0]                               # a 0.2 s burst, frames ~35-55
     waves = torch.stack([clip, torch.roll(clip, 10 * 160)])     # the same word, 10 frames (0.1 s) later

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from helpers import ROOT, grade_id, solved_release
-from course_lib.grading import CSV_COLUMNS, grade_submissions
+from course_lib.tooling.grading import CSV_COLUMNS, grade_submissions
 
 A = "00_welcome"
 NB = f"{A}.ipynb"
@@ -113,7 +113,7 @@ def test_unknown_assignment_is_refused(tmp_path):
 
 
 def _course(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "course_lib.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "course_lib.tooling.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=600)
 
 

@@ -119,7 +119,7 @@ def test_plot_confusion_matrix_colours_rows_and_rejects_bad_shapes():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots import plot_confusion_matrix
+    from course_lib.plots.evaluation import plot_confusion_matrix
 
     cm = confusion_matrix(np.array([0, 0, 0, 1]), np.array([0, 0, 1, 1]), 2)
     ax = plot_confusion_matrix(cm, ["yes", "no"], title="t")

@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.audio import log_mel
-from course_lib.conditions import pink_noise, snr_db
+from course_lib.mel import log_mel
+from course_lib.data.noise import pink_noise, snr_db
 from course_lib.kws import fit_and_score, simulate_conditions, spec_augment_transform
 from course_lib.models import KWS_CNN, SOUND_CNN, AudioCNN, CNNConfig, FrontEnd, count_parameters, dataset_features
 from course_lib.training import TrainConfig, train_classifier

@@ -16,7 +16,7 @@ import pytest
 
 import course_lib
 from helpers import ROOT, lecture_notebooks
-from course_lib.runner import execute_notebook
+from course_lib.tooling.runner import execute_notebook
 
 NOTEBOOKS = lecture_notebooks()
 IDS = [p.stem for p in NOTEBOOKS]
@@ -32,10 +32,10 @@ def _code(nb):
 
 def library_functions() -> set:
     names = set()
-    for info in pkgutil.iter_modules(course_lib.__path__):
-        if info.name in ("cli",):
+    for info in pkgutil.walk_packages(course_lib.__path__, "course_lib."):
+        if info.name == "course_lib.tooling.cli" or info.ispkg:
             continue
-        module = importlib.import_module(f"course_lib.{info.name}")
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) \
                     and getattr(obj, "__module__", "") == module.__name__:

@@ -4,9 +4,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from course_lib.corpus import KEYWORD_CLASSES, collate_audio, ids_to_text
-from course_lib.real_corpora import fleurs, librispeech, read_audio, speech_commands
-from course_lib.splits import split_by_speaker
+from course_lib.data.corpus import KEYWORD_CLASSES, collate_audio
+from course_lib.data.text import ids_to_text
+from course_lib.data.real_corpora import fleurs, librispeech, read_audio, speech_commands
+from course_lib.data.splits import split_by_speaker
 
 SR = 16000
 

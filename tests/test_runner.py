@@ -10,12 +10,12 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import ROOT
-from course_lib.runner import execute_notebook, read_figures, run_notebooks, summary_table
-from course_lib.runtime import fast_default, figures_table, publish_figures
+from course_lib.tooling.runner import execute_notebook, read_figures, run_notebooks, summary_table
+from course_lib.tooling.runtime import fast_default, figures_table, publish_figures
 
 
 def _notebook(path, body: str):
-    params = new_code_cell("from course_lib.runtime import fast_default\nFAST = fast_default()\nSEED = 0")
+    params = new_code_cell("from course_lib.tooling.runtime import fast_default\nFAST = fast_default()\nSEED = 0")
     params.metadata["tags"] = ["parameters"]
     nb = new_notebook(cells=[new_markdown_cell("# t"), params, new_code_cell(body)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -25,7 +25,7 @@ def _notebook(path, body: str):
 
 @pytest.mark.notebook
 def test_run_injects_parameters_and_collects_figures(tmp_path):
-    src = _notebook(tmp_path / "ok.ipynb", "from course_lib.runtime import publish_figures\n"
+    src = _notebook(tmp_path / "ok.ipynb", "from course_lib.tooling.runtime import publish_figures\n"
                     "publish_figures({'fast': FAST, 'seed': SEED, 'x_s': 1.5})")
     before = src.read_bytes()
     res = execute_notebook(src, fast=False, seed=7, build_dir=tmp_path / "build")
@@ -45,7 +45,7 @@ def test_failing_notebook_names_the_cell_and_cli_exits_nonzero(tmp_path):
     record = summary["notebooks"][0]
     assert {"notebook", "status", "seconds", "figures"} <= set(record) and record["status"] == "failed"
     assert "failed" in summary_table(results)
-    cli = subprocess.run([sys.executable, "-m", "course_lib.cli", "run", str(bad), "--build-dir",
+    cli = subprocess.run([sys.executable, "-m", "course_lib.tooling.cli", "run", str(bad), "--build-dir",
                           str(tmp_path / "b2")], capture_output=True, text=True, timeout=300)
     assert cli.returncode != 0
     assert "planted failure" in cli.stderr
@@ -74,13 +74,13 @@ def test_publish_figures_validates_and_roundtrips():
 
 @pytest.mark.parametrize("command", ["run", "release", "check", "grade", "env", "data", "bake"])
 def test_every_command_documents_itself(command):
-    res = subprocess.run([sys.executable, "-m", "course_lib.cli", command, "--help"],
+    res = subprocess.run([sys.executable, "-m", "course_lib.tooling.cli", command, "--help"],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert res.returncode == 0 and "usage: course" in res.stdout
 
 
 def test_course_env_prints_versions():
-    res = subprocess.run([sys.executable, "-m", "course_lib.cli", "env"], capture_output=True,
+    res = subprocess.run([sys.executable, "-m", "course_lib.tooling.cli", "env"], capture_output=True,
                          text=True, timeout=120, cwd=ROOT)
     assert res.returncode == 0
     for key in ("torch", "torchaudio", "torch_threads", "data_cache"):

@@ -360,7 +360,7 @@ def test_plot_mask_shows_the_mask():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots import plot_mask
+    from course_lib.plots.data import plot_mask
 
     mask = lengths_to_mask(torch.tensor([4, 2, 3]))
     ax = plot_mask(mask, lengths=[4, 2, 3])

@@ -4,7 +4,7 @@ import pytest
 import torch
 from scipy.signal import welch
 
-from course_lib.sounds import SOUND_CLASSES, synthesize_sound
+from course_lib.data.sounds import SOUND_CLASSES, synthesize_sound
 
 SR = 16000
 

@@ -12,17 +12,14 @@ from torch import nn
 from course_lib.training import (
     EarlyStopping,
     History,
-    OverfitError,
-    RMSNorm,
-    Standardizer,
     TrainConfig,
     evaluate,
     gradient_norm,
     make_classifier,
-    overfit_check,
-    rms_norm,
     train_classifier,
 )
+from course_lib.overfit import OverfitError, overfit_check
+from course_lib.normalization import RMSNorm, Standardizer, rms_norm
 
 
 def _gen(seed=0):
@@ -416,7 +413,7 @@ def test_overfit_check_bad_input(tiny):
 
 
 def test_mean_std_pool():
-    from course_lib.training import mean_std_pool
+    from course_lib.normalization import mean_std_pool
 
     x = torch.randn(3, 5, 40, generator=_gen(0), dtype=torch.float64)  # (B, n_mels, frames)
     z = mean_std_pool(x)

@@ -7,8 +7,8 @@ import pytest
 import torch
 from scipy.signal import resample_poly
 
-from course_lib import tts
-from course_lib.tts import ACCENTS, VARIANTS, Speaker, get_speaker, speakers, synthesize, synthesize_speaker
+from course_lib.data import tts
+from course_lib.data.tts import ACCENTS, VARIANTS, Speaker, get_speaker, speakers, synthesize, synthesize_speaker
 
 
 def _hash(x: torch.Tensor) -> str:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from course_lib.runtime import read_figures, repo_root
+from course_lib.tooling.runtime import read_figures, repo_root
 
 #: Kernel command-line flags: only errors from the kernel's own log (its warning that a local
 #: TCP connection is unencrypted would otherwise interleave with the progress output).

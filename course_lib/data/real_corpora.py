@@ -5,7 +5,7 @@ Nothing here downloads: point a loader at a folder you already have.
 - :func:`speech_commands`: Google Speech Commands v0.02
   (``<root>/<word>/<speaker>_nohash_<n>.wav``, ``validation_list.txt``,
   ``testing_list.txt``, ``_background_noise_/*.wav``), mapped to
-  :data:`course_lib.corpus.KEYWORD_CLASSES` (other words -> ``unknown``,
+  :data:`course_lib.data.corpus.KEYWORD_CLASSES` (other words -> ``unknown``,
   one-second background slices -> ``silence``);
 - :func:`librispeech`: LibriSpeech
   (``<root>/<subset>/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac`` and
@@ -17,8 +17,8 @@ Nothing here downloads: point a loader at a folder you already have.
 
 Each returns a :class:`FileAudioDataset`: items are dicts with ``waveform``
 (float32 ``(time,)`` at ``sample_rate``), ``sample_rate``, ``label``,
-``target`` and ``meta``, like :class:`course_lib.corpus.AudioDataset`, so
-:func:`course_lib.corpus.collate_audio` and :mod:`course_lib.splits` work on
+``target`` and ``meta``, like :class:`course_lib.data.corpus.AudioDataset`, so
+:func:`course_lib.data.corpus.collate_audio` and :mod:`course_lib.data.splits` work on
 both. Audio is read with ``soundfile`` when an item is requested.
 """
 from __future__ import annotations
@@ -34,7 +34,9 @@ import torch
 from torch.utils.data import Dataset
 
 from course_lib.checks import check_sample_rate
-from course_lib.corpus import CHARS, COMMANDS, DIGITS, KEYWORD_CLASSES, normalize_transcript, text_to_ids
+from course_lib.data.text import CHARS, normalize_transcript, text_to_ids
+from course_lib.data.corpus import KEYWORD_CLASSES
+from course_lib.data.text import COMMANDS, DIGITS
 
 __all__ = ["FileAudioDataset", "read_audio", "speech_commands", "librispeech", "fleurs"]
 
@@ -186,7 +188,7 @@ def speech_commands(root: str | os.PathLike, subset: str = "training", *, sample
     -------
     FileAudioDataset
         Clips padded to one second; ``.classes`` is
-        :data:`course_lib.corpus.KEYWORD_CLASSES`; words outside the commands
+        :data:`course_lib.data.corpus.KEYWORD_CLASSES`; words outside the commands
         and digits are ``unknown`` (``meta["word"]`` keeps the word);
         ``meta["speaker"]`` is the hash before ``_nohash_``.
 
@@ -263,8 +265,8 @@ def librispeech(root: str | os.PathLike, subset: str = "dev-clean", *, sample_ra
     Returns
     -------
     FileAudioDataset
-        ``label`` is the normalized transcript (:func:`course_lib.corpus.normalize_transcript`),
-        ``target`` its :data:`course_lib.corpus.CHARS` ids; ``meta`` has
+        ``label`` is the normalized transcript (:func:`course_lib.data.text.normalize_transcript`),
+        ``target`` its :data:`course_lib.data.text.CHARS` ids; ``meta`` has
         ``speaker``, ``chapter``, ``text_raw``.
 
     Examples

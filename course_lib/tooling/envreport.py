@@ -6,7 +6,7 @@ import platform
 import sys
 from importlib import metadata
 
-from course_lib.runtime import data_cache_dir, fast_default
+from course_lib.tooling.runtime import data_cache_dir, fast_default
 
 #: Packages whose versions the report lists, in this order.
 PACKAGES = ["torch", "torchaudio", "numpy", "scipy", "librosa", "soundfile", "espeakng-loader",

@@ -1,6 +1,6 @@
 """The course's own speech corpus: keywords, sentences and sounds, made offline.
 
-Every clip is synthesized by espeak-ng (:mod:`course_lib.tts`) as one of the
+Every clip is synthesized by espeak-ng (:mod:`course_lib.data.tts`) as one of the
 course's speakers, then passed through a recording condition
 (:mod:`course_lib.conditions`: room, noise at an SNR, device, session day).
 Three tasks share one item format:
@@ -9,7 +9,7 @@ Three tasks share one item format:
   (:data:`KEYWORD_CLASSES`: 10 commands, 10 digits, ``unknown``, ``silence``);
 - :func:`sentence_dataset`: short commands, digit strings and phrases for ASR
   (transcripts over :data:`CHARS`);
-- :func:`sound_dataset`: environmental sounds (:data:`course_lib.sounds.SOUND_CLASSES`).
+- :func:`sound_dataset`: environmental sounds (:data:`course_lib.data.sounds.SOUND_CLASSES`).
 
 Each returns an :class:`AudioDataset` whose items are dicts with ``waveform``
 (float32 ``(time,)``), ``sample_rate`` (16000), ``label``, ``target`` and
@@ -18,35 +18,33 @@ Each returns an :class:`AudioDataset` whose items are dicts with ``waveform``
 :func:`collate_audio` pads a list of items into a batch.
 
 Generation is deterministic (same arguments, same bytes), runs on two worker
-processes, and is cached under :func:`course_lib.runtime.data_cache_dir`
+processes, and is cached under :func:`course_lib.tooling.runtime.data_cache_dir`
 (``COURSE_DATA_DIR``), keyed by the arguments and :data:`GENERATOR_VERSION`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
-import re
 import shutil
 import sys
 import tempfile
 import time
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Sequence
-
 import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
-
-from course_lib import conditions as C
+from course_lib.data import conditions as C
+from course_lib.data import devices as D
+from course_lib.data import noise as N
 from course_lib.checks import check_positive_int
-from course_lib.runtime import data_cache_dir
-from course_lib.sounds import SOUND_CLASSES, _np_sound
-from course_lib.tts import Speaker, _synth_batch, speakers as all_speakers
+from course_lib.tooling.runtime import data_cache_dir
+from course_lib.data.sounds import SOUND_CLASSES, _np_sound
+from course_lib.data.tts import Speaker, _synth_batch, speakers as all_speakers
+from course_lib.data.text import COMMANDS, DIGITS, CHARS, make_sentence, text_to_ids
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -55,8 +53,6 @@ __all__ = [
     "DIGITS",
     "UNKNOWN_WORDS",
     "KEYWORD_CLASSES",
-    "CHARS",
-    "BLANK",
     "DEFAULT_SIZES",
     "DEFAULT_DATASETS",
     "AudioDataset",
@@ -65,11 +61,6 @@ __all__ = [
     "sound_dataset",
     "default_dataset",
     "collate_audio",
-    "normalize_transcript",
-    "text_to_ids",
-    "ids_to_text",
-    "sentence_vocabulary",
-    "make_sentence",
     "build_default",
 ]
 
@@ -78,8 +69,6 @@ GENERATOR_VERSION = 2
 #: Every clip's sample rate in Hz.
 SAMPLE_RATE = 16000
 
-COMMANDS: tuple[str, ...] = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
-DIGITS: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 #: Words that make up the ``unknown`` class.
 UNKNOWN_WORDS: tuple[str, ...] = (
     "bed", "bird", "cat", "dog", "happy", "house", "marvin", "sheila", "tree", "wow",
@@ -88,11 +77,7 @@ UNKNOWN_WORDS: tuple[str, ...] = (
 #: Keyword task classes, in target-id order.
 KEYWORD_CLASSES: tuple[str, ...] = COMMANDS + DIGITS + ("unknown", "silence")
 
-#: CTC character vocabulary: blank (id 0), space, apostrophe, a-z.
-CHARS: tuple[str, ...] = ("<blank>", " ", "'") + tuple("abcdefghijklmnopqrstuvwxyz")
-#: Index of the CTC blank in :data:`CHARS`.
-BLANK = 0
-_CHAR_ID = {c: i for i, c in enumerate(CHARS)}
+
 
 _TASK_CODE = {"keywords": 1, "sentences": 2, "sounds": 3}
 _CHUNK = 128  # clips per worker task (fixed: the bytes must not depend on the number of workers)
@@ -126,182 +111,6 @@ def _default_datasets() -> dict[str, dict[str, dict[str, Any]]]:
 DEFAULT_DATASETS: dict[str, dict[str, dict[str, Any]]] = _default_datasets()
 
 
-# --------------------------------------------------------------------------- text
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-         "fifteen sixteen seventeen eighteen nineteen").split()  # fmt: skip
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def _number_words(n: int) -> str:
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + _number_words(rest))
-    return " ".join(_ONES[int(d)] for d in str(n))
-
-
-def normalize_transcript(text: str) -> str:
-    """Lower-case letters, apostrophes and single spaces only (numbers spelled out).
-
-    Accents are stripped, curly apostrophes straightened, integers below 1000
-    spelled as words (larger ones digit by digit), everything else becomes a
-    space.
-
-    Parameters
-    ----------
-    text : str
-
-    Returns
-    -------
-    str
-        Only characters of :data:`CHARS` (without the blank).
-
-    Examples
-    --------
-    >>> normalize_transcript("  Turn ON the Café's lights, 25 times!")
-    "turn on the cafe's lights twenty five times"
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = text.lower()
-    text = re.sub(r"\d+", lambda m: " " + _number_words(int(m.group())) + " ", text)
-    text = re.sub(r"[^a-z' ]+", " ", text)
-    text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)  # quotes, not apostrophes inside words
-    return " ".join(text.split())
-
-
-def text_to_ids(text: str) -> list[int]:
-    """Encode a normalized transcript as :data:`CHARS` ids (no blanks).
-
-    Examples
-    --------
-    >>> text_to_ids("it's a")
-    [11, 22, 2, 21, 1, 3]
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    bad = sorted({c for c in text if c not in _CHAR_ID or c == CHARS[BLANK]})
-    if bad:
-        raise ValueError(f"text has characters outside CHARS: {bad}; run normalize_transcript first")
-    return [_CHAR_ID[c] for c in text]
-
-
-def ids_to_text(ids: Sequence[int] | torch.Tensor) -> str:
-    """Decode :data:`CHARS` ids to text, dropping blanks (no CTC collapsing).
-
-    Examples
-    --------
-    >>> ids_to_text([11, 22, 0, 2, 21])
-    "it's"
-    """
-    if isinstance(ids, torch.Tensor):
-        ids = ids.tolist()
-    out = []
-    for i in ids:
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < len(CHARS):
-            raise ValueError(f"ids must be ints in [0, {len(CHARS) - 1}], got {i!r}")
-        if i != BLANK:
-            out.append(CHARS[i])
-    return "".join(out)
-
-
-_W = {
-    "room": "kitchen bedroom bathroom garage office hallway garden basement attic lounge".split(),
-    "appliance": "lights lamp heater fan television radio oven kettle speaker computer dishwasher washer".split(),
-    "unit": "minutes seconds hours".split(),
-    "genre": "jazz rock classical pop country blues reggae folk piano dance".split(),
-    "name": "anna peter maria david sarah james laura michael emma thomas lucy robert sofia daniel grace oliver".split(),
-    "city": "paris london tokyo berlin madrid boston chicago sydney toronto dublin rome seattle".split(),
-    "day": "today tomorrow tonight monday tuesday wednesday thursday friday saturday sunday".split(),
-    "chore": ["buy milk", "water the plants", "call the doctor", "take the medicine", "feed the cat",
-              "pay the bills", "book a table", "check the mail", "walk the dog", "clean the car"],
-    "food": "coffee tea pizza bread cheese apples oranges soup salad sandwich water juice cake rice pasta".split(),
-    "color": "red blue green yellow black white orange purple brown grey".split(),
-    "object": "box book chair cup bag door window key phone pen table bottle".split(),
-    "verb": ["open", "close", "move", "bring", "find", "clean", "pick up", "put down", "hold", "paint"],
-    "adj": "big small old new quiet loud warm cold bright dark heavy happy quick little".split(),
-    "agent": "dog cat bird boy girl man woman child teacher doctor driver farmer".split(),
-    "past": "found saw moved carried painted cleaned dropped opened closed liked".split(),
-    "place": "park station market school library river beach hospital church museum bank airport".split(),
-    "prep": "near behind inside under beside".split(),
-}  # fmt: skip
-
-
-def _pick(rng: np.random.Generator, key: str) -> str:
-    words = _W[key]
-    return words[int(rng.integers(len(words)))]
-
-
-def _digit_string(rng: np.random.Generator) -> str:
-    return " ".join(DIGITS[int(d)] for d in rng.integers(0, 10, size=int(rng.integers(3, 8))))
-
-
-_TEMPLATES: tuple[Callable[[np.random.Generator], str], ...] = (
-    lambda r: f"turn {'on' if r.random() < 0.5 else 'off'} the {_pick(r, 'room')} {_pick(r, 'appliance')}",
-    lambda r: f"set a timer for {_number_words(int(r.integers(2, 60)))} {_pick(r, 'unit')}",
-    lambda r: f"set the heater to {_number_words(int(r.integers(15, 30)))} degrees",
-    lambda r: f"play some {_pick(r, 'genre')} music in the {_pick(r, 'room')}",
-    lambda r: f"call {_pick(r, 'name')} {_pick(r, 'day')}",
-    lambda r: f"what is the weather in {_pick(r, 'city')} {_pick(r, 'day')}",
-    lambda r: f"what's the time in {_pick(r, 'city')}",
-    lambda r: f"remind me to {_pick(r, 'chore')} at {_number_words(int(r.integers(1, 13)))} o'clock",
-    lambda r: f"my number is {_digit_string(r)}",
-    lambda r: f"dial {_digit_string(r)}",
-    lambda r: _digit_string(r),
-    lambda r: f"the {_pick(r, 'adj')} {_pick(r, 'agent')} {_pick(r, 'past')} the {_pick(r, 'color')} {_pick(r, 'object')}",
-    lambda r: f"the {_pick(r, 'agent')} {_pick(r, 'past')} a {_pick(r, 'object')} {_pick(r, 'prep')} the {_pick(r, 'place')}",
-    lambda r: f"please {_pick(r, 'verb')} the {_pick(r, 'color')} {_pick(r, 'object')}",
-    lambda r: f"i'd like some {_pick(r, 'food')} please",
-    lambda r: f"don't forget the {_pick(r, 'food')} {_pick(r, 'day')}",
-    lambda r: f"it's {_pick(r, 'adj')} in the {_pick(r, 'place')} {_pick(r, 'day')}",
-    lambda r: f"let's go to the {_pick(r, 'place')} with {_pick(r, 'name')}",
-    lambda r: f"{_pick(r, 'name')} and {_pick(r, 'name')} went to {_pick(r, 'city')}",
-    lambda r: f"{' '.join(COMMANDS[int(i)] for i in r.integers(0, 10, size=2))} {_pick(r, 'verb')} it",
-)
-
-
-def make_sentence(seed: int | np.random.Generator) -> str:
-    """Draw one sentence from the course's grammar (already normalized).
-
-    Examples
-    --------
-    >>> s = make_sentence(0)
-    >>> s == normalize_transcript(s)
-    True
-    """
-    rng = C._rng(seed)
-    return normalize_transcript(_TEMPLATES[int(rng.integers(len(_TEMPLATES)))](rng))
-
-
-def sentence_vocabulary() -> list[str]:
-    """Every word the sentence grammar can produce, sorted.
-
-    Examples
-    --------
-    >>> len(sentence_vocabulary()) >= 200
-    True
-    """
-    words: set[str] = set()
-    for lst in _W.values():
-        for item in lst:
-            words.update(item.split())
-    words.update(DIGITS)
-    words.update(COMMANDS)
-    words.update(_number_words(n) for n in range(1, 60) if " " not in _number_words(n))
-    words.update(_TENS[2:])
-    template_words = ("turn the set a timer for heater to degrees play some music in call what is weather what's time "
-                      "remind me at o'clock my number dial please i'd like don't forget it's let's go with and went "
-                      "it on off").split()  # fmt: skip
-    words.update(template_words)
-    return sorted(words)
-
-
 _BABBLE_TEXTS = (
     "the meeting starts at nine and we should not be late",
     "could you pass me the salt and the pepper please",
@@ -319,7 +128,7 @@ _BABBLE_BANK: tuple[tuple[str, str], ...] = tuple(
 
 
 def _babble_req(k: int) -> tuple:
-    from course_lib.tts import get_speaker
+    from course_lib.data.tts import get_speaker
 
     text, sid = _BABBLE_BANK[k]
     return _req(text, get_speaker(sid))
@@ -328,13 +137,13 @@ def _babble_req(k: int) -> tuple:
 @lru_cache(maxsize=2)
 def _pink_bank(seconds: int = 40) -> np.ndarray:
     """A fixed stretch of pink noise; clips take random excerpts (cheaper than one FFT per clip)."""
-    return C._np_pink(seconds * SAMPLE_RATE, np.random.default_rng(20240101))
+    return N._np_pink(seconds * SAMPLE_RATE, np.random.default_rng(20240101))
 
 
 def _pink_excerpt(rng: np.random.Generator, n: int) -> np.ndarray:
     bank = _pink_bank()
     if n > bank.shape[0]:
-        return C._np_pink(n, rng)
+        return N._np_pink(n, rng)
     start = int(rng.integers(0, bank.shape[0] - n + 1))
     x = bank[start : start + n]
     return x / max(np.sqrt(np.mean(x**2)), 1e-12)
@@ -346,7 +155,7 @@ def _speaker_pool(speakers: Sequence[str] | str | None) -> list[Speaker]:
     if speakers is None:
         return list(table.values())
     if isinstance(speakers, str):
-        from course_lib.splits import default_speaker_split
+        from course_lib.data.splits import default_speaker_split
 
         split = default_speaker_split()
         if speakers not in split:
@@ -449,11 +258,11 @@ def _render_one(task: str, p: dict, audio: dict) -> tuple[np.ndarray, dict]:
     noise = None
     if cond.noise == "babble":
         talkers = [audio[r] for r in p["babble"]]
-        noise = C._np_babble(talkers, n, rng)
+        noise = N._np_babble(talkers, n, rng)
     elif cond.noise == "environment":
         noise = _np_sound(p["noise_source"], n, sr, rng)
     elif cond.noise == "white":
-        noise = C._np_white(n, rng)
+        noise = N._np_white(n, rng)
     elif cond.noise == "pink":
         noise = _pink_excerpt(rng, n)
 
@@ -462,7 +271,7 @@ def _render_one(task: str, p: dict, audio: dict) -> tuple[np.ndarray, dict]:
         if noise is not None:
             level = _SPEECH_RMS * 10.0 ** (-cond.snr_db / 20.0)
             x = x + noise * level / max(np.sqrt(np.mean(noise**2)), 1e-12)
-        y = C._np_device(x, C.DEVICES[cond.device], sr, cond.gain_db)
+        y = D._np_device(x, D.DEVICES[cond.device], sr, cond.gain_db)
     else:
         y = C._np_apply_condition(x, cond, sr, rng, noise)
     clip_frac = float(np.mean(np.abs(y) >= 0.999))
@@ -785,15 +594,15 @@ _DOC_ARGS = """
     room : str, optional
         Fix the room: ``"dry"``, ``"small"``, ``"office"``, ``"reverberant"``.
     device : str, optional
-        Fix the device (a key of :data:`course_lib.conditions.DEVICES`).
+        Fix the device (a key of :data:`course_lib.data.devices.DEVICES`).
     noise : str, optional
         Fix the noise type: ``"none"``, ``"white"``, ``"pink"``, ``"babble"``, ``"environment"``.
     speakers : list of str or str, optional
         Speaker ids to draw from (e.g. one split of
-        :func:`course_lib.splits.speaker_split`), or ``"train"``/``"dev"``/``"test"``
+        :func:`course_lib.data.splits.speaker_split`), or ``"train"``/``"dev"``/``"test"``
         for the default speaker split; all speakers when None.
     cache_dir : path, optional
-        Cache folder; :func:`course_lib.runtime.data_cache_dir` by default.
+        Cache folder; :func:`course_lib.tooling.runtime.data_cache_dir` by default.
     n_workers : int, optional
         Worker processes for generation (default: up to 2).
     progress : bool
@@ -812,7 +621,7 @@ def keyword_dataset(n_clips: int, *, seed: int = 0, conditions: str = "mixed", s
     (background only). The word sits at a random offset, padded with a
     low-level noise floor. ``meta["snr_db"]`` is measured over the whole
     one-second clip (speech plus the quiet around it), as
-    :func:`course_lib.conditions.mix_at_snr` defines it; for ``silence`` it
+    :func:`course_lib.data.noise.mix_at_snr` defines it; for ``silence`` it
     is the level the noise would have under speech.
 
     Parameters
@@ -863,6 +672,7 @@ def sentence_dataset(n_utts: int, *, seed: int = 0, conditions: str = "mixed", s
     >>> folder = tempfile.mkdtemp()
     >>> ds = sentence_dataset(2, seed=0, snr_db=10.0, room="reverberant", cache_dir=folder)
     >>> item = ds[0]
+    >>> from course_lib.data.text import ids_to_text
     >>> ids_to_text(item["target"]) == item["label"], item["meta"]["snr_db"], item["meta"]["room"]
     (True, 10.0, 'reverberant')
     >>> del ds; shutil.rmtree(folder)
@@ -875,7 +685,7 @@ def sound_dataset(n_clips: int, *, seed: int = 0, conditions: str = "mixed", snr
                   room: str | None = None, device: str | None = None, noise: str | None = None,
                   cache_dir: str | os.PathLike | None = None, n_workers: int | None = None,
                   progress: bool = False) -> AudioDataset:  # fmt: skip
-    """One-second environmental sound clips (:data:`course_lib.sounds.SOUND_CLASSES`), cached.
+    """One-second environmental sound clips (:data:`course_lib.data.sounds.SOUND_CLASSES`), cached.
 
     Parameters
     ----------

@@ -174,7 +174,7 @@ def read_figures(nb: Any) -> dict:
 
 def repo_root() -> Path:
     """The course checkout that holds ``notebooks/`` (the package's parent)."""
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def data_cache_dir(env: Mapping[str, str] | None = None) -> Path:

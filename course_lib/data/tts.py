@@ -28,7 +28,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from course_lib.checks import check_positive_int, check_sample_rate
+from course_lib.checks import check_sample_rate
 
 __all__ = [
     "ESPEAK_SAMPLE_RATE",
@@ -95,7 +95,7 @@ def _deterministic_data_dir() -> str:
 
     import espeakng_loader
 
-    from course_lib.runtime import data_cache_dir
+    from course_lib.tooling.runtime import data_cache_dir
 
     src = espeakng_loader.get_data_path()
     tag = hashlib.sha1((src + _VARIANT_PATCH).encode()).hexdigest()[:10]

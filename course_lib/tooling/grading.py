@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from course_lib.runtime import repo_root
-from course_lib.runner import DETERMINISTIC_ENV
+from course_lib.tooling.runtime import repo_root
+from course_lib.tooling.runner import DETERMINISTIC_ENV
 
 #: Seconds a single cell may run during grading before it is interrupted.
 CELL_TIMEOUT = 60
@@ -162,7 +162,7 @@ def check_notebook(path: Path, *, timeout: int = CELL_TIMEOUT) -> list[PartResul
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    from course_lib.runner import _Env, kernel_env
+    from course_lib.tooling.runner import _Env, kernel_env
 
     path = Path(path)
     if not path.is_file() or path.suffix != ".ipynb":

@@ -3,7 +3,7 @@
 Each class is a small parametric generator (pure NumPy) with seeded variety:
 the pitch, speed, duration and texture are drawn from the seed, so two clips
 of the same class differ the way two recordings would. Used as a sound
-classification task (:func:`course_lib.corpus.sound_dataset`) and as
+classification task (:func:`course_lib.data.corpus.sound_dataset`) and as
 environmental background noise for speech.
 """
 from __future__ import annotations

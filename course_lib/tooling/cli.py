@@ -8,17 +8,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from course_lib.runtime import repo_root
+from course_lib.tooling.runtime import repo_root
 
 
 def _cmd_run(args) -> int:
-    from course_lib.runner import discover_notebooks, run_notebooks, summary_table
+    from course_lib.tooling.runner import discover_notebooks, run_notebooks, summary_table
 
     fast = not args.full
     everything = not args.notebooks
     notebooks = [Path(n) for n in args.notebooks] or discover_notebooks()
     if everything and not args.skip_data:
-        from course_lib.corpus import build_default
+        from course_lib.data.corpus import build_default
 
         build_default(fast=fast, echo=print)
     results = run_notebooks(notebooks, fast=fast, seed=args.seed, build_dir=Path(args.build_dir))
@@ -38,7 +38,7 @@ def _roundtrip(build_dir: Path) -> bool:
     """Grade the solutions (full marks) and the release (zero) of every assignment."""
     import shutil
 
-    from course_lib.grading import assignments, grade_submissions
+    from course_lib.tooling.grading import assignments, grade_submissions
 
     root = repo_root()
     subs = build_dir / "roundtrip" / "submissions"
@@ -61,7 +61,7 @@ def _roundtrip(build_dir: Path) -> bool:
 
 
 def _cmd_bake(args) -> int:
-    from course_lib.runner import bake_notebook
+    from course_lib.tooling.runner import bake_notebook
 
     for nb in args.notebooks:
         seconds = bake_notebook(Path(nb))
@@ -70,7 +70,7 @@ def _cmd_bake(args) -> int:
 
 
 def _cmd_release(args) -> int:
-    from course_lib.grading import release
+    from course_lib.tooling.grading import release
 
     target = release(args.assignments or None)
     print(f"released to {target}")
@@ -78,7 +78,7 @@ def _cmd_release(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from course_lib.grading import check_notebook, format_check
+    from course_lib.tooling.grading import check_notebook, format_check
 
     try:
         results = check_notebook(Path(args.path), timeout=args.timeout)
@@ -90,7 +90,7 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_grade(args) -> int:
-    from course_lib.grading import grade_submissions
+    from course_lib.tooling.grading import grade_submissions
 
     try:
         rows = grade_submissions(
@@ -109,7 +109,7 @@ def _cmd_grade(args) -> int:
 
 
 def _cmd_data(args) -> int:
-    from course_lib.corpus import build_default
+    from course_lib.data.corpus import build_default
 
     build_default(fast=not args.full, echo=print)
     if args.full:  # module 08's own training and dev sets (benchmarks/asr.py --full)
@@ -121,7 +121,7 @@ def _cmd_data(args) -> int:
 
 
 def _cmd_env(args) -> int:
-    from course_lib.envreport import environment_report, format_report
+    from course_lib.tooling.envreport import environment_report, format_report
 
     print(format_report(environment_report()))
     return 0

@@ -105,14 +105,14 @@ def speaker_split(speaker_ids: Sequence[str], fractions=(0.8, 0.1, 0.1), seed: i
 
 @lru_cache(maxsize=1)
 def _default_split() -> dict[str, tuple[str, ...]]:
-    from course_lib.tts import speakers
+    from course_lib.data.tts import speakers
 
     parts = speaker_split([s.speaker_id for s in speakers()], (0.8, 0.1, 0.1), seed=0)
     return {k: tuple(v) for k, v in parts.items()}
 
 
 def default_speaker_split() -> dict[str, list[str]]:
-    """The course's fixed 80/10/10 speaker split of :func:`course_lib.tts.speakers`.
+    """The course's fixed 80/10/10 speaker split of :func:`course_lib.data.tts.speakers`.
 
     Examples
     --------
