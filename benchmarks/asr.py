@@ -20,7 +20,6 @@ occurs in the training transcripts (the LM has seen them).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
@@ -103,7 +102,9 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'slice':<12}{'decoder':<10}{'CER':>8}{'WER':>8}{'S':>6}{'D':>6}{'I':>6}{'decode s':>10}")
     for s, d, c, w, S, D, I, sec in rows:
         print(f"{s:<12}{d:<10}{c:>8.4f}{w:>8.4f}{S:>6d}{D:>6d}{I:>6d}{sec:>10.1f}")
-    print(json.dumps(figures))
+    from course_lib.tooling.results import emit_benchmark
+
+    emit_benchmark("benchmarks/asr.py", figures, full=args.full, seed=getattr(args, "seed", 0))
     return figures
 
 

@@ -9,7 +9,6 @@ last line, one JSON object of the figures.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -70,7 +69,9 @@ def main(argv=None) -> dict:
         shutil.rmtree(cache, ignore_errors=True)
     figures = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in figures.items()}
     print(figures_table(figures))
-    print(json.dumps(figures))
+    from course_lib.tooling.results import emit_benchmark
+
+    emit_benchmark("benchmarks/corpus.py", figures, full=args.full, seed=getattr(args, "seed", 0))
     return figures
 
 

@@ -13,7 +13,6 @@ line, one JSON object of figures (seconds and the ratio ours / torchaudio).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
@@ -75,7 +74,9 @@ def main(argv: list[str] | None = None) -> dict:
     for name, sec in rows:
         print(f"{name:<34}{sec:>10.3f}{sec * scale:>12.3f}")
     print(f"ratio ours / torchaudio: {figures['ratio']:.3f}; max |diff| on one minute: {max_diff:.3g}")
-    print(json.dumps(figures))
+    from course_lib.tooling.results import emit_benchmark
+
+    emit_benchmark("benchmarks/features.py", figures, full=args.full, seed=getattr(args, "seed", 0))
     return figures
 
 

@@ -16,7 +16,6 @@ last line one JSON object of figures (accuracies in [0, 1], times in s).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 
@@ -28,6 +27,7 @@ from course_lib.kws import build_noise_bank, fit_and_score, simulate_conditions,
 from course_lib.models import KWS_CNN, SOUND_CNN, FrontEnd, count_parameters, dataset_features
 from course_lib.data.splits import random_split, split_by_speaker
 from course_lib.training import EarlyStopping, TrainConfig
+from course_lib.tooling.results import emit_benchmark
 
 SR = 16000
 
@@ -105,7 +105,7 @@ def main() -> None:
         "sound_acc": round(float(sound.table.loc["all", "accuracy"]), 4),
         "total_s": round(time.perf_counter() - t0, 1),
     }
-    print(json.dumps(figures))
+    emit_benchmark("benchmarks/kws.py", figures, full=args.full, seed=getattr(args, "seed", 0))
 
 
 if __name__ == "__main__":

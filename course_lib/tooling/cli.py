@@ -120,6 +120,26 @@ def _cmd_data(args) -> int:
     return 0
 
 
+def _cmd_checkpoints(args) -> int:
+    from course_lib.tooling.checkpoints import RECIPES, checkpoint_entry, get_recipe, make_checkpoints
+
+    if args.list:
+        for name in sorted(RECIPES):
+            try:
+                entry = checkpoint_entry(name)
+                state = f"{entry['bytes'] / 1e6:.2f} MB, {entry['date']}, figures {entry['figures']}"
+            except FileNotFoundError:
+                state = "not made yet"
+            print(f"{name:<12} {get_recipe(name).description} -- {state}")
+        return 0
+    try:
+        make_checkpoints(args.names or None, seed=args.seed)
+    except ValueError as exc:
+        print(f"course checkpoints: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _cmd_env(args) -> int:
     from course_lib.tooling.envreport import environment_report, format_report
 
@@ -184,6 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(COURSE_DATA_DIR, default ~/.cache/ml-speech-course). Reused afterwards.")
     p.add_argument("--full", action="store_true", help="also the FULL-mode sizes")
     p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("checkpoints", help="(authors) retrain the committed checkpoints with their FULL recipes",
+                       description="Rerun the FULL training recipe of each committed checkpoint (lessons load "
+                                   "them, so FAST outputs show trained models) and write checkpoints/NAME.pt "
+                                   "and checkpoints/manifest.json. Takes minutes; needs `course data --full`.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="checkpoints to remake (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    p.add_argument("--list", action="store_true", help="list the recipes and the recorded figures, train nothing")
+    p.set_defaults(func=_cmd_checkpoints)
 
     p = sub.add_parser("env", help="print versions, threads and the data cache location")
     p.set_defaults(func=_cmd_env)

@@ -208,8 +208,20 @@ def run_notebooks(
         results.append(res)
         mark = "ok" if res.status == "ok" else f"FAILED: {res.error}"
         bar.write(f"  {res.notebook}: {mark} ({res.seconds:.1f} s)")
+        if not fast and res.status == "ok" and res.figures and _in_checkout(nb):
+            from course_lib.tooling.results import record_full
+
+            record_full(Path(nb).resolve(), res.figures, seed=seed, seconds=res.seconds)
     write_summary(results, build_dir / "summary.json", fast=fast, seed=seed)
     return results
+
+
+def _in_checkout(nb: Path) -> bool:
+    try:
+        rel = Path(nb).resolve().relative_to(repo_root())
+    except ValueError:
+        return False
+    return rel.parts[0] in ("notebooks", "solutions")
 
 
 def write_summary(results: list[NotebookResult], path: Path, *, fast: bool, seed: int) -> None:
