@@ -546,7 +546,7 @@ def decoder_recipe(fast: bool = True) -> tuple[DecoderConfig, dict]:
 
 def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: DecoderConfig = DecoderConfig(), *,
                  alphas: Sequence[float] = (0.5, 1.0), betas: Sequence[float] = (1.0, 3.0),
-                 max_utts: int | None = 100) -> tuple[DecoderConfig, "pd.DataFrame"]:  # fmt: skip
+                 max_utts: int | None = 100) -> tuple[DecoderConfig, "pandas.DataFrame"]:  # fmt: skip
     """Choose the LM weight ``alpha`` and length bonus ``beta`` by CER on dev sets.
 
     The network runs once per utterance; every ``(alpha, beta)`` pair then

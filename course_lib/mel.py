@@ -29,6 +29,7 @@ from course_lib.audio import _audio, _check_choice, _check_hop_and_window, spect
 from course_lib.audio import window
 
 __all__ = [
+    "clip_features",
     "hz_to_mel",
     "mel_to_hz",
     "mel_filterbank",
@@ -363,3 +364,75 @@ class LogMel(MelSpectrogram):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., time)`` audio -> ``(..., n_mels, frames)`` log-mel."""
         return torch.log(super().forward(x) + self.eps)
+
+
+def clip_features(
+    waves: torch.Tensor,
+    sample_rate: int = 16000,
+    *,
+    n_mels: int = 40,
+    half_window: int = 36,
+    n_segments: int = 4,
+) -> torch.Tensor:
+    """Fixed-size clip vectors for a small MLP: pooled log-mel around the energy centre.
+
+    A keyword sits at a random offset in its clip. For each clip the
+    log-mel spectrogram (:func:`course_lib.mel.log_mel`, 10 ms hop) is
+    cropped to ``2 * half_window`` frames centred on the clip's energy
+    centre (the softmax-weighted mean frame of the log energy, clamped so
+    that the window stays inside the clip); the crop is cut into
+    ``n_segments`` equal parts and pooled: the mean of each band per part,
+    then the standard deviation of each band over the whole crop.
+
+    Parameters
+    ----------
+    waves : torch.Tensor, shape (N, time), floating
+        Waveforms in [-1, 1], all the same length.
+    sample_rate : int
+        In Hz (default 16000).
+    n_mels : int
+        Mel bands ``F`` (default 40).
+    half_window : int
+        Half the crop, in frames (default 36: 0.72 s at a 10 ms hop).
+    n_segments : int
+        Time parts the crop is averaged over; must divide ``2 * half_window``.
+
+    Returns
+    -------
+    torch.Tensor, shape (N, (n_segments + 1) * n_mels)
+        ``n_segments * n_mels`` segment means (band-major: band 0's
+        segments first), then ``n_mels`` standard deviations; (N, 200) with
+        the defaults.
+
+    Examples
+    --------
+    >>> waves = torch.zeros(2, 16000); waves[:, 3000:6000] = 0.1 * torch.randn(2, 3000, generator=torch.Generator().manual_seed(0))
+    >>> clip_features(waves).shape
+    torch.Size([2, 200])
+    """
+    waves = check_tensor(waves, "waves", ndim=2, floating=True)
+    sample_rate = check_sample_rate(sample_rate)
+    n_mels = check_positive_int(n_mels, "n_mels")
+    half_window = check_positive_int(half_window, "half_window")
+    n_segments = check_positive_int(n_segments, "n_segments")
+    if (2 * half_window) % n_segments:
+        raise ValueError(
+            f"n_segments must divide the window of 2 * half_window = {2 * half_window} frames, got {n_segments}"
+        )
+    lm = log_mel(waves, sample_rate, n_mels=n_mels)  # (N, time) -> (N, F, T)
+    n_frames = lm.shape[-1]
+    if n_frames < 2 * half_window:
+        hop = 160  # log_mel's default hop_length, in samples
+        raise ValueError(
+            f"waves are too short for the window: need at least {2 * half_window} frames "
+            f"(about {(2 * half_window - 1) * hop} samples at a {hop}-sample hop), got {n_frames} frames "
+            f"from {waves.shape[-1]} samples; pad the clips or lower half_window"
+        )
+    energy = lm.logsumexp(dim=1)  # (N, F, T) -> (N, T)
+    frames = torch.arange(n_frames, dtype=lm.dtype)
+    centre = (torch.softmax(energy, dim=-1) * frames).sum(-1).round().long()  # (N,)
+    centre = centre.clamp(half_window, n_frames - half_window)
+    idx = centre[:, None] + torch.arange(-half_window, half_window)[None, :]  # (N, 2 * half_window)
+    crop = torch.gather(lm, 2, idx[:, None, :].expand(-1, n_mels, -1))  # (N, F, 2 * half_window)
+    segments = torch.stack([s.mean(-1) for s in crop.chunk(n_segments, dim=-1)], dim=-1)  # (N, F, n_segments)
+    return torch.cat([segments.flatten(1), crop.std(-1)], dim=1)  # (N, (n_segments + 1) * F)

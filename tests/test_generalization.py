@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
+from course_lib.mel import clip_features
 from course_lib import generalization as G
 from course_lib import regularization as R
 from course_lib.losses import cross_entropy
@@ -656,12 +657,12 @@ def _burst_clips(starts, n=16000, length=3200, seed=0):
 
 def test_clip_features_shape_and_layout():
     waves = _burst_clips([2000, 9000])
-    out = G.clip_features(waves)
+    out = clip_features(waves)
     assert out.shape == (2, 200) and out.dtype == torch.float32
-    assert G.clip_features(waves, n_mels=20, half_window=30, n_segments=3).shape == (2, 4 * 20)
+    assert clip_features(waves, n_mels=20, half_window=30, n_segments=3).shape == (2, 4 * 20)
     # batch vs item by item
     for i in range(2):
-        torch.testing.assert_close(G.clip_features(waves[i : i + 1])[0], out[i], rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(clip_features(waves[i : i + 1])[0], out[i], rtol=1e-4, atol=1e-4)
 
 
 def test_clip_features_window_follows_the_energy_centre():
@@ -671,7 +672,7 @@ def test_clip_features_window_follows_the_energy_centre():
 
     clip = _burst_clips([5600])[0]                               # a 0.2 s burst, frames ~35-55
     waves = torch.stack([clip, torch.roll(clip, 10 * 160)])     # the same word, 10 frames (0.1 s) later
-    a, b = G.clip_features(waves)
+    a, b = clip_features(waves)
     torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-3)
     lm = log_mel(waves, 16000, n_mels=40)                        # (2, 40, T)
     fixed = lm[:, :, :72].reshape(2, 40, 4, 18).mean(-1)         # 4 segments of a window fixed at the start
@@ -688,7 +689,7 @@ def test_clip_features_window_follows_the_energy_centre():
 def test_clip_features_window_stays_inside_the_clip():
     """A burst at the very end: the window is clamped, not wrapped or padded."""
     waves = _burst_clips([16000 - 1600, 0], length=1600)
-    out = G.clip_features(waves)
+    out = clip_features(waves)
     assert torch.isfinite(out).all()
 
 
@@ -709,4 +710,4 @@ def test_clip_features_window_stays_inside_the_clip():
 )
 def test_clip_features_bad_input(waves, kwargs, exc, match):
     with pytest.raises(exc, match=match):
-        G.clip_features(waves, **kwargs)
+        clip_features(waves, **kwargs)
