@@ -1,7 +1,6 @@
-"""Every lecture notebook: its shape (static checks) and a papermill FAST run.
-
-nbval (run by `make test` with `--nbval notebooks`) separately re-executes
-each notebook and compares its outputs with the stored ones.
+"""Every lecture notebook: its shape (static checks), a papermill FAST run whose outputs must
+match the stored ones (course_lib.tooling.outputcheck: text exactly, numbers within tolerance),
+and a second run with the CPU dispatch forced down to baseline kernels that must match too.
 """
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import pytest
 
 import course_lib
 from helpers import ROOT, lecture_notebooks
+from course_lib.tooling.outputcheck import compare_notebooks, reduced_dispatch_env
 from course_lib.tooling.runner import execute_notebook
 
 NOTEBOOKS = lecture_notebooks()
@@ -89,3 +89,21 @@ def test_notebook_runs_under_papermill_fast(path, tmp_path):
     assert res.status == "ok", res.error
     assert res.figures, "the notebook published no figures"
     assert res.seconds < FAST_LIMIT_S * SHARED_CORES_SLACK, f"FAST run took {res.seconds:.1f} s"
+    _assert_outputs_match(path, res)
+
+
+def _assert_outputs_match(path, res):
+    fresh = nbformat.read(ROOT / res.output, as_version=4)
+    problems = compare_notebooks(nbformat.read(path, as_version=4), fresh)
+    assert not problems, (
+        f"{path.name}: the fresh run differs from the stored outputs beyond tolerance "
+        "(re-bake with `course bake` if the change is intended):\n" + "\n".join(map(str, problems[:15])))
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_outputs_hold_with_cpu_dispatch_forced_down(path, tmp_path):
+    """Another CPU computes with other kernels: baseline ones (no AVX2/AVX-512) must reproduce the outputs."""
+    res = execute_notebook(path, fast=True, seed=0, build_dir=tmp_path, extra_env=reduced_dispatch_env())
+    assert res.status == "ok", res.error
+    _assert_outputs_match(path, res)

@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bake", help="(authors) store a FAST run's outputs in a lecture notebook",
                        description="Execute notebooks in FAST mode and store the outputs in the files "
-                                   "themselves, for nbval. For course authors before committing.")
+                                   "themselves, for the stored-output check. For course authors before committing.")
     p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     p.set_defaults(func=_cmd_bake)
 

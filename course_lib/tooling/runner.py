@@ -4,7 +4,7 @@
 ``build/`` (never over its source) with ``FAST`` and ``SEED`` injected, timed,
 and its published figures collected into ``build/summary.json``.
 ``course bake`` calls :func:`bake_notebook`, which stores a FAST run's outputs
-in a lecture notebook itself (what nbval compares against).
+in a lecture notebook itself (what the stored-output check compares against).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from course_lib.tooling.runtime import read_figures, repo_root
 KERNEL_QUIET = ("--IPKernelApp.log_level=ERROR",)
 
 #: Environment every notebook kernel gets: one BLAS/OpenMP thread, so that a
-#: run's numbers are the same as the stored outputs nbval compares against.
+#: run's numbers match the stored outputs (on another CPU within the check's tolerance).
 DETERMINISTIC_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
@@ -111,6 +111,7 @@ def execute_notebook(
     build_dir: Path | None = None,
     timeout: int = 1800,
     progress: bool = False,
+    extra_env: dict | None = None,
 ) -> NotebookResult:
     """Execute one notebook with papermill into ``build_dir``.
 
@@ -125,6 +126,9 @@ def execute_notebook(
         source's relative path under it.
     timeout : int
         Per-cell limit in seconds.
+    extra_env : dict, optional
+        Variables added to the kernel's environment (e.g.
+        :func:`course_lib.tooling.outputcheck.reduced_dispatch_env`).
     """
     import nbformat
     import papermill as pm
@@ -137,7 +141,9 @@ def execute_notebook(
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     status, error = "ok", ""
-    with _Env(kernel_env(fast)):
+    env = kernel_env(fast)
+    env.update(extra_env or {})
+    with _Env(env):
         try:
             pm.execute_notebook(
                 str(notebook),
@@ -252,7 +258,7 @@ def bake_notebook(notebook: Path, *, timeout: int = 600) -> float:
     """Execute a notebook in FAST mode and store the outputs in the file itself.
 
     This is the author's step before committing a lecture notebook, so that
-    nbval has outputs to compare. Authoring metadata (jupytext) is dropped.
+    the stored-output check has outputs to compare. Authoring metadata (jupytext) is dropped.
     Returns the wall time in seconds.
     """
     import nbformat

@@ -6,7 +6,7 @@ Every lecture and solution notebook starts with a ``parameters`` cell::
     SEED = 0
 
 papermill (``course run``) overrides ``FAST`` and ``SEED`` by injecting a cell
-after it; nbval and JupyterLab cannot inject, so they read ``COURSE_FAST``
+after it; JupyterLab cannot inject, so they read ``COURSE_FAST``
 from the environment through :func:`fast_default`.
 
 The last cell publishes the numbers the notebook measured with
