@@ -1,4 +1,4 @@
-"""Audio signals for speech: framing, windows, quantization, STFT, decibels, resampling.
+"""Audio signals for speech: test signals, framing, windows, quantization, STFT, decibels, resampling.
 
 Every function takes audio shaped ``(..., time)`` (a torch tensor, or a numpy
 array that is converted) and works on any number of leading batch axes.
@@ -33,10 +33,13 @@ from course_lib.checks import (
 )
 
 __all__ = [
+    "tone",
+    "sweep",
     "frame",
     "window",
     "quantize",
     "stft",
+    "stft_from_scratch",
     "spectrogram",
     "amplitude_to_db",
     "power_to_db",
@@ -65,6 +68,136 @@ def _check_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def _check_duration(seconds, sample_rate: int) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"seconds must be a positive number, got {seconds!r}")
+    n = int(round(seconds * sample_rate))
+    if n < 1:
+        raise ValueError(f"{seconds} s at {sample_rate} Hz is less than one sample; use a longer duration")
+    return n
+
+
+def _check_freq(f, name: str) -> float:
+    if isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 0:
+        raise ValueError(f"{name} must be a finite frequency >= 0 Hz, got {f!r}")
+    return float(f)
+
+
+def _check_amplitude(amplitude) -> float:
+    if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float)) or not math.isfinite(amplitude) \
+            or amplitude < 0:
+        raise ValueError(f"amplitude must be a finite number >= 0 (1.0 = full scale), got {amplitude!r}")
+    return float(amplitude)
+
+
+# --------------------------------------------------------------------------- test signals
+def tone(
+    freq,
+    seconds: float,
+    sample_rate: int = 16000,
+    *,
+    amplitude: float = 1.0,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """A sine tone (or a sum of tones) evaluated at the sample instants ``n / sample_rate``.
+
+    ``x[n] = amplitude * sum_i sin(2 pi f_i n / sample_rate)``. No filter is
+    applied: a frequency above ``sample_rate / 2`` aliases, as it would in a
+    converter without an anti-alias filter (the phases are computed in float64).
+
+    Parameters
+    ----------
+    freq : float or sequence of float
+        Frequency in Hz, or several (their tones are added, each with ``amplitude``).
+    seconds : float
+        Duration; ``round(seconds * sample_rate)`` samples.
+    sample_rate : int
+        In Hz.
+    amplitude : float
+        Peak amplitude of each tone (1.0 = full scale).
+    dtype : torch.dtype
+        Floating output dtype.
+
+    Returns
+    -------
+    torch.Tensor, shape ``(time,)``
+
+    Examples
+    --------
+    >>> x = tone(1000.0, 0.01)
+    >>> x.shape, round(float(x[4]), 4)         # 1 kHz at 16 kHz: 16 samples per cycle
+    (torch.Size([160]), 1.0)
+    >>> tone([1000.0, 1080.0], 1.0, amplitude=0.2).abs().max() <= 0.4
+    tensor(True)
+    """
+    freqs = [freq] if isinstance(freq, (int, float)) and not isinstance(freq, bool) else freq
+    try:
+        freqs = [_check_freq(f, "freq") for f in freqs]
+    except TypeError as exc:
+        raise TypeError(f"freq must be a number or a sequence of numbers (Hz), got {type(freq).__name__}") from exc
+    if not freqs:
+        raise ValueError("freq must name at least one frequency")
+    sample_rate = check_sample_rate(sample_rate)
+    n = _check_duration(seconds, sample_rate)
+    amplitude = _check_amplitude(amplitude)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
+    t = torch.arange(n, dtype=torch.float64) / sample_rate  # (time,) seconds
+    x = sum(torch.sin(2.0 * math.pi * f * t) for f in freqs)
+    return (amplitude * x).to(dtype)
+
+
+def sweep(
+    f0: float,
+    f1: float,
+    seconds: float,
+    sample_rate: int = 16000,
+    *,
+    amplitude: float = 0.3,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """A linear chirp from ``f0`` to ``f1`` Hz, evaluated at the sample instants (no filter).
+
+    The instantaneous frequency rises linearly, ``f(t) = f0 + (f1 - f0) t / T``,
+    so the phase is ``2 pi (f0 t + (f1 - f0) t^2 / (2 T))``. Sampled at a rate
+    below ``2 f1`` without a filter, the part above ``sample_rate / 2`` folds
+    back (aliasing); generate it at a higher rate and :func:`resample` it to
+    get the anti-aliased version.
+
+    Parameters
+    ----------
+    f0, f1 : float
+        Start and end frequencies in Hz (``f1 < f0`` sweeps down).
+    seconds : float
+        Duration ``T``.
+    sample_rate : int
+        In Hz.
+    amplitude : float
+        Peak amplitude (1.0 = full scale).
+    dtype : torch.dtype
+        Floating output dtype.
+
+    Returns
+    -------
+    torch.Tensor, shape ``(time,)``
+
+    Examples
+    --------
+    >>> x = sweep(100.0, 4000.0, 1.0)
+    >>> x.shape, round(float(x.abs().max()), 3)
+    (torch.Size([16000]), 0.3)
+    """
+    f0, f1 = _check_freq(f0, "f0"), _check_freq(f1, "f1")
+    sample_rate = check_sample_rate(sample_rate)
+    n = _check_duration(seconds, sample_rate)
+    amplitude = _check_amplitude(amplitude)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
+    t = torch.arange(n, dtype=torch.float64) / sample_rate  # (time,) seconds
+    phase = 2.0 * math.pi * (f0 * t + (f1 - f0) * t**2 / (2.0 * seconds))
+    return (amplitude * torch.sin(phase)).to(dtype)
 
 
 # --------------------------------------------------------------------------- framing
@@ -253,6 +386,62 @@ def stft(
         return_complex=True,
     )
     return spec.reshape(*lead, spec.shape[-2], spec.shape[-1])  # (B, F, T) -> (..., F, T)
+
+
+def stft_from_scratch(
+    x,
+    n_fft: int = 400,
+    hop_length: int = 160,
+    win_length: int | None = None,
+    *,
+    window_kind: str = "hann",
+    center: bool = True,
+) -> torch.Tensor:
+    """The STFT written out: pad, cut into frames, window, multiply by the DFT matrix.
+
+    ``X[k, t] = sum_n w[n] x[t * hop + n] exp(-2 pi i k n / n_fft)`` for the
+    ``n_fft // 2 + 1`` bins ``k`` (a real signal's spectrum is symmetric).
+    A window shorter than ``n_fft`` is zero-padded on both sides (centred), as
+    ``torch.stft`` does. Same values as :func:`stft` (tested), only slower: an
+    ``O(n_fft^2)`` matrix product per frame instead of an FFT. For teaching;
+    use :func:`stft` in practice.
+
+    Parameters
+    ----------
+    x : torch.Tensor or numpy.ndarray, shape ``(..., time)``
+    n_fft, hop_length, win_length, window_kind, center
+        As in :func:`stft` (``center`` pads with reflection).
+
+    Returns
+    -------
+    torch.Tensor (complex), shape ``(..., n_fft // 2 + 1, frames)``
+
+    Examples
+    --------
+    >>> x = torch.randn(2, 4000, generator=torch.Generator().manual_seed(0))
+    >>> torch.allclose(stft_from_scratch(x), stft(x), atol=1e-3)
+    True
+    """
+    x = _audio(x)
+    n_fft, win_length, hop_length = _check_hop_and_window(n_fft, win_length, hop_length)
+    length = x.shape[-1]
+    if center:
+        if length <= n_fft // 2:
+            raise ValueError(f"audio has {length} samples; reflect padding with n_fft={n_fft} needs more than "
+                             f"{n_fft // 2}. Use a smaller n_fft or a longer signal")
+        flat = x.reshape(-1, 1, length)  # (..., time) -> (B, 1, time): reflect padding wants 3-D
+        flat = torch.nn.functional.pad(flat, (n_fft // 2, n_fft // 2), mode="reflect")
+        x = flat.reshape(*x.shape[:-1], -1)  # (B, 1, time + n_fft) -> (..., time + n_fft)
+    elif length < n_fft:
+        raise ValueError(f"audio has {length} samples, fewer than n_fft={n_fft} (center=False)")
+    frames = frame(x, n_fft, hop_length)  # (..., n_fft, frames)
+    left = (n_fft - win_length) // 2  # the window sits in the middle of the n_fft samples
+    w = torch.nn.functional.pad(window(window_kind, win_length, dtype=torch.float64), (left, n_fft - win_length - left))
+    k = torch.arange(n_fft // 2 + 1, dtype=torch.float64)[:, None]  # (F, 1) bins
+    n = torch.arange(n_fft, dtype=torch.float64)[None, :]  # (1, n_fft) samples
+    dft = torch.exp(-2j * math.pi * k * n / n_fft) * w[None, :]  # (F, n_fft): DFT rows times the window
+    cdtype = torch.complex128 if x.dtype == torch.float64 else torch.complex64
+    return torch.matmul(dft.to(cdtype).to(x.device), frames.to(cdtype))  # (F, n_fft) @ (..., n_fft, T) -> (..., F, T)
 
 
 def spectrogram(

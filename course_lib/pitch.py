@@ -10,13 +10,88 @@ import torch
 from course_lib.checks import (
     check_positive_int,
     check_sample_rate,
+    check_tensor,
 )
 from course_lib.audio import _audio
 from course_lib.audio import _check_choice
 
 __all__ = [
+    "yin_difference",
+    "yin_cmnd",
     "pitch",
 ]
+
+
+# --------------------------------------------------------------------------- YIN, written out
+def yin_difference(frame, max_lag: int, *, window: int | None = None) -> torch.Tensor:
+    """YIN's difference function of one frame, written as its definition.
+
+    ``d(tau) = sum_{j=0}^{W-1} (x_j - x_{j+tau})^2`` for ``tau = 0 ... max_lag``:
+    how much the frame differs from itself delayed by ``tau`` samples. It is
+    zero at ``tau = 0`` and dips at every multiple of a periodic signal's period.
+    :func:`pitch` computes the same quantity for all frames at once, through
+    autocorrelations (FFT). For teaching.
+
+    Parameters
+    ----------
+    frame : torch.Tensor or numpy.ndarray, shape ``(frame_length,)``
+        One frame of audio.
+    max_lag : int
+        Largest lag (``sample_rate / f_min``).
+    window : int, optional
+        Samples summed, ``W`` (default ``frame_length - max_lag``, the most that fit).
+
+    Returns
+    -------
+    torch.Tensor, shape ``(max_lag + 1,)``, float64
+
+    Examples
+    --------
+    >>> x = torch.sin(2 * math.pi * torch.arange(400) / 50)      # period 50 samples
+    >>> d = yin_difference(x, 120)
+    >>> float(d[0]), int(d[30:].argmin()) + 30                   # zero at 0, dips at the period
+    (0.0, 50)
+    """
+    x = check_tensor(frame, "frame", ndim=1, floating=True).to(torch.float64)
+    max_lag = check_positive_int(max_lag, "max_lag")
+    w = x.shape[-1] - max_lag if window is None else check_positive_int(window, "window")
+    if w < 1 or w + max_lag > x.shape[-1]:
+        raise ValueError(
+            f"frame has {x.shape[-1]} samples: it must hold window + max_lag = {w} + {max_lag}; "
+            f"use a longer frame or a smaller max_lag"
+        )
+    return torch.stack([((x[:w] - x[tau : tau + w]) ** 2).sum() for tau in range(max_lag + 1)])
+
+
+def yin_cmnd(diff) -> torch.Tensor:
+    """YIN's cumulative mean normalised difference ``d'(tau)`` of a difference function.
+
+    ``d'(0) = 1`` and ``d'(tau) = d(tau) / ((1 / tau) sum_{j=1}^{tau} d(j))``:
+    each lag is compared with the mean of the smaller ones, so the curve starts
+    near 1 and a period shows as a dip well below 1; YIN takes the first dip
+    under a threshold (0.1-0.2).
+
+    Parameters
+    ----------
+    diff : torch.Tensor or numpy.ndarray, shape ``(n_lags,)``
+        A difference function (:func:`yin_difference`), non-negative.
+
+    Returns
+    -------
+    torch.Tensor, shape ``(n_lags,)``
+
+    Examples
+    --------
+    >>> yin_cmnd(torch.tensor([0.0, 2.0, 2.0, 0.0]))
+    tensor([1., 1., 1., 0.], dtype=torch.float64)
+    """
+    d = check_tensor(diff, "diff", ndim=1, floating=True).to(torch.float64)
+    if bool((d < 0).any()):
+        raise ValueError(f"diff must be non-negative (a sum of squares), got min {float(d.min()):.3g}")
+    running_mean = torch.cumsum(d[1:], 0) / torch.arange(1, d.shape[0], dtype=torch.float64)
+    out = torch.ones_like(d)
+    out[1:] = d[1:] / running_mean.clamp_min(1e-12)
+    return out
 
 # --------------------------------------------------------------------------- pitch
 def pitch(

@@ -491,3 +491,108 @@ def test_bad_quantize_and_envelope():
         CEP.cepstral_envelope(torch.zeros(5), 10)
     with pytest.raises(ValueError, match="at least 2 frequency bins"):
         CEP.cepstral_envelope(torch.zeros(1), 1)
+
+
+# ------------------------------------------------------------------ test signals, the written-out STFT and YIN
+def test_tone_matches_numpy_and_sums_frequencies():
+    x = A.tone(440.0, 0.25, amplitude=0.5)
+    n = np.arange(4000)
+    np.testing.assert_allclose(x.numpy(), 0.5 * np.sin(2 * np.pi * 440 * n / SR), atol=1e-6)
+    both = A.tone([440.0, 1000.0], 0.25, dtype=torch.float64)
+    torch.testing.assert_close(both, A.tone(440.0, 0.25, dtype=torch.float64) + A.tone(1000.0, 0.25, dtype=torch.float64))
+    assert both.dtype == torch.float64 and x.dtype == torch.float32
+
+
+def test_tone_above_nyquist_aliases():
+    # f and f_s - f give the same samples up to the sign: what an unfiltered converter records
+    torch.testing.assert_close(A.tone(11000.0, 0.1), -A.tone(5000.0, 0.1), atol=1e-5, rtol=0)
+    peak = int(torch.fft.rfft(A.tone(15000.0, 1.0, dtype=torch.float64)).abs().argmax())
+    assert peak == 1000  # 1 Hz bins: 15 kHz folds to 1 kHz at 16 kHz
+
+
+def test_sweep_instantaneous_frequency_is_linear():
+    x = A.sweep(500.0, 3500.0, 1.0, amplitude=1.0, dtype=torch.float64)
+    spec = A.spectrogram(x, n_fft=1024, hop_length=1600)  # frames at 0, 0.1, ... 1.0 s
+    peak_hz = spec.argmax(0).double() * SR / 1024
+    expected = 500.0 + 3000.0 * torch.arange(spec.shape[-1], dtype=torch.float64) * 0.1
+    assert float((peak_hz[1:-1] - expected[1:-1]).abs().max()) < 20.0  # within about a bin (15.6 Hz)
+    assert float(x.abs().max()) <= 1.0
+
+
+def test_sweep_sampled_naively_aliases_and_resample_filters():
+    naive = A.sweep(100.0, 15000.0, 2.0, SR)
+    proper = A.resample(A.sweep(100.0, 15000.0, 2.0, 48000), 48000, SR)
+    tail = slice(int(1.5 * SR), None)  # above 11 kHz
+    ratio_db = 10 * math.log10(float(proper[tail].pow(2).mean() / naive[tail].pow(2).mean()))
+    assert ratio_db < -40
+
+
+@pytest.mark.parametrize("n_fft,hop,win,center", [(400, 160, None, True), (512, 128, 400, True),
+                                                  (4096, 160, 400, True), (256, 64, 256, False), (401, 100, 333, True)])
+def test_stft_from_scratch_equals_stft(noise, n_fft, hop, win, center):
+    ours = A.stft_from_scratch(noise, n_fft, hop, win, center=center)
+    ref = A.stft(noise, n_fft, hop, win, center=center)
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    assert rel_err(torch.view_as_real(ours), torch.view_as_real(ref)) < 1e-5
+
+
+def test_stft_from_scratch_batched_and_float64(noise):
+    batch = torch.stack([noise, 2 * noise]).double()
+    out = A.stft_from_scratch(batch)
+    assert out.dtype == torch.complex128
+    torch.testing.assert_close(out[1], 2 * A.stft_from_scratch(noise.double()))
+
+
+def test_bad_test_signal_and_stft_arguments(noise):
+    with pytest.raises(ValueError, match="seconds must be a positive number"):
+        A.tone(440.0, 0.0)
+    with pytest.raises(ValueError, match="less than one sample"):
+        A.tone(440.0, 1e-6)
+    with pytest.raises(ValueError, match="freq must be a finite frequency"):
+        A.tone(-1.0, 1.0)
+    with pytest.raises(TypeError, match="freq must be a number or a sequence"):
+        A.tone(None, 1.0)
+    with pytest.raises(ValueError, match="at least one frequency"):
+        A.tone([], 1.0)
+    with pytest.raises(ValueError, match="amplitude must be a finite number"):
+        A.sweep(100.0, 200.0, 1.0, amplitude=float("nan"))
+    with pytest.raises(TypeError, match="floating torch.dtype"):
+        A.sweep(100.0, 200.0, 1.0, dtype=torch.int16)
+    with pytest.raises(ValueError, match="f1 must be a finite frequency"):
+        A.sweep(100.0, float("inf"), 1.0)
+    with pytest.raises(ValueError, match="reflect padding"):
+        A.stft_from_scratch(torch.zeros(100), n_fft=400)
+    with pytest.raises(ValueError, match="fewer than n_fft"):
+        A.stft_from_scratch(torch.zeros(100), n_fft=400, center=False)
+    with pytest.raises(ValueError, match="win_length must be <= n_fft"):
+        A.stft_from_scratch(noise, n_fft=256, win_length=400)
+
+
+def test_yin_difference_matches_definition_and_pitch():
+    x = tone(180.0, 0.2, harmonics=4).double()
+    frame = x[:1024]
+    d = PITCH.yin_difference(frame, 267, window=512)
+    direct = np.array([np.sum((frame[:512].numpy() - frame[t:t + 512].numpy()) ** 2) for t in range(268)])
+    np.testing.assert_allclose(d.numpy(), direct, rtol=1e-10, atol=1e-9)
+    cm = PITCH.yin_cmnd(d)
+    first = 32 + int(torch.nonzero(cm[32:] < 0.2).flatten()[0])
+    while cm[first + 1] < cm[first]:
+        first += 1
+    f0, _ = PITCH.pitch(x, SR)
+    assert abs(SR / first / 180.0 - 1) < 0.02
+    assert abs(float(f0[5]) / 180.0 - 1) < 0.01
+
+
+def test_yin_cmnd_definition():
+    d = torch.tensor([0.0, 4.0, 2.0, 6.0, 0.5], dtype=torch.float64)
+    expected = [1.0, 1.0, 2.0 / 3.0, 6.0 / 4.0, 0.5 / 3.125]
+    np.testing.assert_allclose(PITCH.yin_cmnd(d).numpy(), expected)
+
+
+def test_bad_yin_arguments():
+    with pytest.raises(ValueError, match="window \\+ max_lag"):
+        PITCH.yin_difference(torch.zeros(100), 80, window=50)
+    with pytest.raises(ValueError, match="1 dimension"):
+        PITCH.yin_difference(torch.zeros(2, 100), 10)
+    with pytest.raises(ValueError, match="non-negative"):
+        PITCH.yin_cmnd(torch.tensor([0.0, -1.0]))
