@@ -25,9 +25,11 @@ underflows to 0.
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from course_lib.checks import as_tensor, check_positive_int, check_tensor
 
@@ -38,7 +40,18 @@ __all__ = [
     "reliability_bins",
     "expected_calibration_error",
     "calibration_summary",
+    "calibration_by_slice",
+    "ece_change_interval",
     "TemperatureScaler",
+    "SLICES",
+    "TRAIN_CONDITIONS",
+    "SPLIT_FRACTIONS",
+    "keyword_split",
+    "keyword_clip_features",
+    "ClipMLP",
+    "train_clip_mlp",
+    "slice_figures",
+    "calibration_checkpoint_recipe",
 ]
 
 
@@ -256,10 +269,16 @@ def expected_calibration_error(probs, labels, n_bins: int = 15) -> float:
     >>> round(expected_calibration_error(p, torch.tensor([0, 0, 1])), 4)
     0.2333
     """
-    bins = reliability_bins(probs, labels, n_bins)
-    used = bins[bins["count"] > 0]
-    weights = used["count"] / used["count"].sum()
-    return float((weights * used["gap"].abs()).sum())
+    probs, labels = _check_probs_labels(probs, labels)
+    n_bins = check_positive_int(n_bins, "n_bins")
+    conf, pred = probs.max(dim=1)  # (N,), (N,)
+    correct = (pred == labels).double()
+    edges = torch.linspace(0.0, 1.0, n_bins + 1, dtype=torch.float64)
+    idx = torch.bucketize(conf, edges[1:-1], right=False)  # (N,): bins (lo, hi], as in reliability_bins
+    conf_sum = torch.bincount(idx, weights=conf, minlength=n_bins)  # n_b * conf_b
+    acc_sum = torch.bincount(idx, weights=correct, minlength=n_bins)  # n_b * acc_b
+    # (n_b / N) * |acc_b - conf_b| = |n_b acc_b - n_b conf_b| / N; empty bins add 0
+    return float((acc_sum - conf_sum).abs().sum() / labels.shape[0])
 
 
 def calibration_summary(probs, labels, n_bins: int = 15) -> dict:
@@ -297,6 +316,103 @@ def calibration_summary(probs, labels, n_bins: int = 15) -> dict:
         "ece": expected_calibration_error(probs_c, labels_c, n_bins),
         "nll": float(-torch.log(p_true).mean()),
     }
+
+
+def calibration_by_slice(probs, labels, slices, n_bins: int = 15, *, order: Sequence[str] | None = None):
+    """:func:`calibration_summary` per slice (recording condition, device, speaker group...).
+
+    Parameters
+    ----------
+    probs : torch.Tensor or numpy.ndarray, shape (N, C)
+    labels : torch.Tensor or numpy.ndarray, shape (N,), integer
+    slices : sequence of str, length N
+        The slice name of every example (e.g. ``metadata["condition"]``).
+    n_bins : int
+    order : sequence of str, optional
+        Slices to report, in this order (default: every slice present, sorted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by slice, the columns of :func:`calibration_summary`.
+
+    Examples
+    --------
+    >>> p = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4]])
+    >>> calibration_by_slice(p, torch.tensor([0, 1, 0]), ["a", "a", "b"])[["n", "accuracy"]].values.tolist()
+    [[2.0, 0.5], [1.0, 1.0]]
+    """
+    import pandas as pd
+
+    probs_c, labels_c = _check_probs_labels(probs, labels)
+    names = np.asarray(slices, dtype=object)
+    if names.ndim != 1 or names.shape[0] != labels_c.shape[0]:
+        raise ValueError(f"slices must name each of the {labels_c.shape[0]} examples, got shape {names.shape}")
+    present = sorted({str(v) for v in names})
+    order = present if order is None else [str(v) for v in order]
+    missing = [v for v in order if v not in present]
+    if missing:
+        raise ValueError(f"slices {missing} have no examples; present: {present}")
+    rows = []
+    for name in order:
+        idx = torch.from_numpy(np.flatnonzero(names == name))
+        rows.append({"slice": name, **calibration_summary(probs_c[idx], labels_c[idx], n_bins)})
+    return pd.DataFrame(rows).set_index("slice")
+
+
+def ece_change_interval(probs_before, probs_after, labels, n_bins: int = 15, *, n_boot: int = 200,
+                        level: float = 0.9, seed: int = 0) -> tuple[float, float, float]:
+    """ECE after minus ECE before on the same examples, with a bootstrap interval.
+
+    Resamples the examples with replacement ``n_boot`` times (the same
+    resample for both sets of probabilities, so the comparison is paired) and
+    returns the observed change and the central ``level`` percentile interval
+    of the resampled changes. An interval that contains 0 means the change is
+    within the sampling noise of this many examples.
+
+    Parameters
+    ----------
+    probs_before, probs_after : torch.Tensor or numpy.ndarray, shape (N, C)
+        Probabilities of the same ``N`` examples (e.g. before and after temperature scaling).
+    labels : torch.Tensor or numpy.ndarray, shape (N,), integer
+    n_bins : int
+    n_boot : int
+        Bootstrap resamples (default 200).
+    level : float
+        Interval level in (0, 1) (default 0.9).
+    seed : int
+
+    Returns
+    -------
+    (change, low, high) : tuple of float
+
+    Examples
+    --------
+    >>> p = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.9, 0.1], [0.2, 0.8]])
+    >>> change, low, high = ece_change_interval(p, p, torch.tensor([0, 1, 0, 1]), n_bins=5, n_boot=20)
+    >>> change, low, high
+    (0.0, 0.0, 0.0)
+    """
+    before, labels_c = _check_probs_labels(probs_before, labels)
+    after, _ = _check_probs_labels(probs_after, labels)
+    if before.shape != after.shape:
+        raise ValueError(f"probs_before {tuple(before.shape)} and probs_after {tuple(after.shape)} must match")
+    n_boot = check_positive_int(n_boot, "n_boot")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    n_bins = check_positive_int(n_bins, "n_bins")
+    rng = np.random.default_rng(seed)
+    n = labels_c.shape[0]
+    diffs = []
+    for _ in range(n_boot):
+        b = torch.from_numpy(rng.integers(0, n, size=n))
+        diffs.append(expected_calibration_error(after[b], labels_c[b], n_bins)
+                     - expected_calibration_error(before[b], labels_c[b], n_bins))
+    low, high = np.percentile(diffs, [50 * (1 - level), 50 * (1 + level)])
+    change = expected_calibration_error(after, labels_c, n_bins) - expected_calibration_error(before, labels_c, n_bins)
+    return float(change), float(low), float(high)
 
 
 # --------------------------------------------------------------------------
@@ -400,3 +516,238 @@ class TemperatureScaler:
     def __repr__(self) -> str:
         fitted = f", temperature_={self.temperature_:.4g}" if hasattr(self, "temperature_") else ""
         return f"TemperatureScaler(bounds={self.bounds}{fitted})"
+
+
+# --------------------------------------------------------------------------
+# the lesson's model (module 02): a keyword MLP on clip features, and its checkpoint
+# --------------------------------------------------------------------------
+
+#: The slices (recording conditions) of the keyword corpus, in the order the lessons show them.
+SLICES = ("clean", "noisy", "far", "telephone", "device")
+#: Slices the module-02 model trains on: every one except ``noisy`` (white noise, SNRs down to 0 dB), its unseen slice.
+TRAIN_CONDITIONS = ("clean", "far", "telephone", "device")
+#: Shares of the *speakers* in the module-02 train, dev and test splits.
+SPLIT_FRACTIONS = (0.6, 0.2, 0.2)
+
+
+def keyword_split(metadata, seed: int = 0) -> np.ndarray:
+    """The split (``"train"``, ``"dev"`` or ``"test"``) of every clip, by speaker.
+
+    The course's speakers (all of :func:`course_lib.data.tts.speakers`, not
+    only those in ``metadata``) are cut by :data:`SPLIT_FRACTIONS`, so the
+    FAST and the FULL keyword corpora share one split: a checkpoint trained
+    on FULL training speakers is evaluated on FAST clips of speakers it never
+    heard.
+
+    Parameters
+    ----------
+    metadata : pandas.DataFrame
+        One row per clip with a ``speaker`` column (``dataset.metadata``).
+    seed : int
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (N,)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> keyword_split(pd.DataFrame({"speaker": ["spk000", "spk001", "spk000"]})).tolist()[0] in ("train", "dev", "test")
+    True
+    """
+    import pandas as pd
+
+    from course_lib.data.splits import speaker_split
+    from course_lib.data.tts import speakers
+
+    if not isinstance(metadata, pd.DataFrame) or "speaker" not in metadata.columns:
+        raise TypeError("metadata must be a pandas DataFrame with a 'speaker' column (dataset.metadata)")
+    parts = speaker_split([s.speaker_id for s in speakers()], SPLIT_FRACTIONS, seed=seed)
+    spk = metadata["speaker"].astype(str).to_numpy()
+    out = np.full(len(spk), "", dtype=object)
+    for name, ids in parts.items():
+        out[np.isin(spk, ids)] = name
+    unknown = sorted(set(spk[out == ""]))
+    if unknown:
+        raise ValueError(f"speakers {unknown[:5]} are not course speakers (course_lib.data.tts.speakers())")
+    return out.astype(str)
+
+
+def keyword_clip_features(dataset, rows=None, *, chunk: int = 500, progress: bool = False) -> torch.Tensor:
+    """:func:`course_lib.mel.clip_features` of keyword clips, computed in chunks.
+
+    Parameters
+    ----------
+    dataset : course_lib.data.corpus.AudioDataset
+        Keyword clips (all of the same length).
+    rows : sequence of int or bool mask, optional
+        Clips to featurise (default: all), in this order.
+    chunk : int
+        Clips per batch (bounds the memory of the log-mel spectrograms).
+    progress : bool
+        Show a tqdm bar.
+
+    Returns
+    -------
+    torch.Tensor, shape (N, 200)
+    """
+    from course_lib.mel import clip_features
+
+    chunk = check_positive_int(chunk, "chunk")
+    if rows is None:
+        idx = np.arange(len(dataset))
+    else:
+        idx = np.asarray(rows)
+        idx = np.flatnonzero(idx) if idx.dtype == bool else idx.astype(np.int64)
+    starts = range(0, len(idx), chunk)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="clip features", unit="chunk")
+    out = [clip_features(torch.stack([dataset.waveform(int(i)) for i in idx[a:a + chunk]])) for a in starts]
+    if not out:
+        raise ValueError("no clips selected")
+    return torch.cat(out)  # (N, time) -> (N, 200)
+
+
+class ClipMLP(nn.Module):
+    """Clip features -> standardised with stored training statistics -> the course's minimal classifier.
+
+    The training statistics (``mean``, ``std``) are buffers, saved and loaded
+    with the weights, so a checkpoint carries its own input normalisation.
+
+    Parameters
+    ----------
+    in_features, hidden, n_classes : int
+        Defaults fit :func:`course_lib.mel.clip_features` (200) and the 22 keyword classes.
+    seed : int
+        Seeds the initial weights.
+
+    Examples
+    --------
+    >>> model = ClipMLP(in_features=6, hidden=8, n_classes=3)
+    >>> model.fit_scaler(torch.randn(10, 6, generator=torch.Generator().manual_seed(0)))(torch.zeros(2, 6)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, in_features: int = 200, hidden: int = 128, n_classes: int = 22, *, seed: int = 0):
+        super().__init__()
+        from course_lib.training import make_classifier
+
+        self.register_buffer("mean", torch.zeros(in_features))
+        self.register_buffer("std", torch.ones(in_features))
+        self.mlp = make_classifier(in_features, hidden, n_classes, seed=seed)
+
+    def fit_scaler(self, X) -> "ClipMLP":
+        """Store the mean and std of training features ``X`` ``(N, F)``; return ``self``."""
+        from course_lib.normalization import Standardizer
+
+        scaler = Standardizer().fit(check_tensor(X, "X", ndim=2, floating=True))
+        if scaler.mean_.shape != self.mean.shape:
+            raise ValueError(f"X must have {self.mean.shape[0]} features, got {scaler.mean_.shape[0]}")
+        self.mean.copy_(scaler.mean_)
+        self.std.copy_(scaler.std_)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, F)`` clip features -> ``(B, K)`` logits."""
+        return self.mlp((x - self.mean) / self.std)
+
+
+def train_clip_mlp(train, dev=None, *, epochs: int = 40, seed: int = 0, progress: bool = False):
+    """Train a :class:`ClipMLP` (Adam, lr 3e-3, batches of 64): the module-02 recipe.
+
+    Parameters
+    ----------
+    train : (Tensor, Tensor)
+        Clip features ``(N, 200)`` and integer targets ``(N,)``.
+    dev : (Tensor, Tensor), optional
+    epochs : int
+    seed : int
+    progress : bool
+
+    Returns
+    -------
+    (ClipMLP, course_lib.training.History)
+        The model (in eval mode) and its per-epoch metrics.
+    """
+    from course_lib.training import TrainConfig, train_classifier
+
+    X, y = train
+    X = check_tensor(X, "train features", ndim=2, floating=True)
+    model = ClipMLP(X.shape[1], seed=seed).fit_scaler(X)
+    history = train_classifier(model, (X, y), dev, TrainConfig(epochs=epochs, lr=3e-3, batch_size=64, seed=seed),
+                               progress=progress)
+    model.eval()
+    return model, history
+
+
+def slice_figures(model: nn.Module, features, labels, slices, *, n_bins: int = 10,
+                  order: Sequence[str] = SLICES) -> dict:
+    """Accuracy, mean confidence and ECE of a model on each slice: ``{"acc_clean": ..., "ece_noisy": ...}``.
+
+    Examples
+    --------
+    >>> model = ClipMLP(in_features=4, hidden=8, n_classes=3).eval()
+    >>> sorted(slice_figures(model, torch.zeros(4, 4), torch.tensor([0, 1, 2, 0]), ["a", "a", "b", "b"], order=["a"]))
+    ['acc_a', 'confidence_a', 'ece_a']
+    """
+    with torch.no_grad():
+        probs = torch.softmax(model(check_tensor(features, "features", ndim=2, floating=True)).double(), dim=1)
+    table = calibration_by_slice(probs, labels, slices, n_bins, order=order)
+    out = {}
+    for name in table.index:
+        out[f"acc_{name}"] = round(float(table.at[name, "accuracy"]), 4)
+        out[f"confidence_{name}"] = round(float(table.at[name, "confidence"]), 4)
+        out[f"ece_{name}"] = round(float(table.at[name, "ece"]), 4)
+    return out
+
+
+def _fast_test_slices():
+    """FAST keyword clips of the test speakers: features, targets, conditions."""
+    from course_lib.data.corpus import default_dataset
+
+    ds = default_dataset("keywords", fast=True)
+    meta = ds.metadata.reset_index(drop=True)
+    rows = keyword_split(meta) == "test"
+    X = keyword_clip_features(ds, rows)
+    y = torch.as_tensor(meta["target"].to_numpy()[rows], dtype=torch.long)
+    return X, y, meta["condition"].to_numpy()[rows]
+
+
+def calibration_checkpoint_recipe():
+    """``calibration``: module 02's keyword MLP, trained on every slice but ``noisy`` (FULL corpus).
+
+    Trained on the clip features of the FULL keyword corpus's training
+    speakers in :data:`TRAIN_CONDITIONS` (the ``noisy`` slice is never seen);
+    evaluated on the FAST corpus's test speakers, per slice.
+    """
+    from course_lib.tooling.checkpoints import CheckpointRecipe
+
+    def train(seed: int):
+        from course_lib.data.corpus import default_dataset
+
+        ds = default_dataset("keywords", fast=False, progress=True)
+        meta = ds.metadata.reset_index(drop=True)
+        split = keyword_split(meta, seed=0)
+        seen = meta["condition"].isin(TRAIN_CONDITIONS).to_numpy()
+        X = keyword_clip_features(ds, progress=True)
+        y = torch.tensor(meta["target"].to_numpy(), dtype=torch.long)
+        tr, dv = torch.from_numpy((split == "train") & seen), torch.from_numpy((split == "dev") & seen)
+        model, history = train_clip_mlp((X[tr], y[tr]), (X[dv], y[dv]), epochs=40, seed=seed, progress=True)
+        return model, {"n_train": int(tr.sum()), "train_acc": history.train_acc[-1],
+                       "dev_acc_seen_conditions": history.dev_acc[-1]}
+
+    def evaluate(model):
+        X, y, cond = _fast_test_slices()
+        return slice_figures(model, X, y, cond)
+
+    return CheckpointRecipe(
+        name="calibration",
+        description="module 02: keyword MLP on clip features, trained on every slice but 'noisy' (FULL)",
+        build=ClipMLP,
+        train=train,
+        evaluate=evaluate,
+        tolerance=0.02,
+        half=False,
+    )

@@ -3,7 +3,8 @@
 * Binary: :func:`sigmoid`, :func:`binary_cross_entropy` (on probabilities),
   :func:`binary_cross_entropy_with_logits` (on logits, numerically stable),
   and :class:`LogisticRegression` trained by hand-written gradient descent.
-* Multi-class: :func:`log_softmax`, :func:`nll_loss` (class weights, mean
+* Multi-class (log-probabilities from :func:`course_lib.calibration.log_softmax`,
+  the course's one stable log-softmax): :func:`nll_loss` (class weights, mean
   divided by the sum of the targets' weights like torch),
   :func:`cross_entropy` (class weights, label smoothing, soft targets),
   :func:`focal_loss` and :func:`sigmoid_focal_loss`.
@@ -27,7 +28,6 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "LogisticRegression",
-    "log_softmax",
     "nll_loss",
     "cross_entropy",
     "focal_loss",

@@ -11,13 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib.calibration import (
+    ClipMLP,
     TemperatureScaler,
     bayes_posterior,
+    calibration_by_slice,
     calibration_summary,
+    ece_change_interval,
     expected_calibration_error,
+    keyword_split,
     log_softmax,
     reliability_bins,
+    slice_figures,
     softmax,
+    train_clip_mlp,
 )
 
 
@@ -239,21 +245,188 @@ def test_temperature_scaler_bad_input():
         TemperatureScaler().fit(torch.ones(2, 3), torch.tensor([0]))
 
 
-def test_plot_reliability_bars_match_bins():
+def _agg():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots.evaluation import plot_reliability
+    return plt
+
+
+def test_plot_reliability_bars_match_bins_and_show_counts():
+    plt = _agg()
+    from course_lib.plots.calibration import plot_reliability
 
     logits, labels = synthetic(400, 3, 2.0, seed=8)
     probs = torch.softmax(2 * logits, 1)
     ax = plot_reliability(probs, labels, n_bins=10, label="overconfident")
     bins = reliability_bins(probs, labels, 10)
-    heights = [p.get_height() for p in ax.containers[0]]
-    want = np.where(bins["count"] > 0, bins["accuracy"], 0.0)
-    assert heights == pytest.approx(want.tolist())
-    assert any(f"ECE {expected_calibration_error(probs, labels, 10):.3f}" in t for t in ax.get_legend_handles_labels()[1])
-    assert ax.get_title() and ax.get_ylabel() == "accuracy (fraction correct)"
+    used = bins["count"] > 0
+    # the bar stack of each used bin reaches max(accuracy, confidence); its blue part reaches min(...)
+    blue = [p.get_height() for p in ax.containers[0]]
+    assert blue == pytest.approx(np.minimum(bins["accuracy"], bins["confidence"])[used].tolist())
+    tops = {}
+    for container in ax.containers:
+        for patch in container:
+            x = round(patch.get_x() + patch.get_width() / 2, 6)
+            tops[x] = max(tops.get(x, 0.0), patch.get_y() + patch.get_height())
+    assert sorted(tops.values()) == pytest.approx(sorted(np.maximum(bins["accuracy"], bins["confidence"])[used]))
+    assert [int(t.get_text()) for t in ax.texts] == bins["count"][used].tolist()
+    assert any(f"ECE {expected_calibration_error(probs, labels, 10):.3f}" in t.get_text() for t in ax.get_legend().get_texts())
+    assert ax.get_ylabel() == "accuracy (fraction correct)" and "per bin" in ax.get_title()
     plt.close(ax.figure)
+
+
+def test_plot_reliability_gap_blocks_are_opaque_and_never_overlap():
+    plt = _agg()
+    from course_lib.plots.calibration import RELIABILITY_COLORS, plot_reliability
+
+    # bin (0.5, 0.6]: confidence 0.55, all right (underconfident); bin (0.9, 1]: confidence 0.95, half right
+    probs = torch.tensor([[0.55, 0.45]] * 4 + [[0.95, 0.05]] * 4)
+    labels = torch.tensor([0, 0, 0, 0, 0, 1, 0, 1])
+    ax = plot_reliability(probs, labels, n_bins=10, show_counts=False)
+    patches = [p for c in ax.containers for p in c]
+    assert all(p.get_alpha() in (None, 1.0) for p in patches)
+    spans = {}
+    for p in patches:
+        spans.setdefault(round(p.get_x(), 6), []).append((p.get_y(), p.get_y() + p.get_height()))
+    for parts in spans.values():  # the blocks of one bin stack, they do not overlap
+        parts.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(parts, parts[1:]))
+    colours = {matplotlib_colour(p.get_facecolor()) for p in patches}
+    assert colours == {matplotlib_colour(RELIABILITY_COLORS[k]) for k in ("accuracy", "over", "under")}
+    assert not ax.texts
+    plt.close(ax.figure)
+
+
+def matplotlib_colour(c):
+    from matplotlib.colors import to_hex
+
+    return to_hex(c)
+
+
+def test_plot_reliability_and_histogram_bad_input():
+    plt = _agg()
+    from course_lib.plots.calibration import plot_confidence_histogram, plot_reliability
+
+    with pytest.raises(TypeError, match="show_counts must be a bool"):
+        plot_reliability(torch.tensor([[0.9, 0.1]]), torch.tensor([0]), show_counts=1)
+    with pytest.raises(TypeError, match="correct must be booleans"):
+        plot_confidence_histogram([0.5], [1])
+    with pytest.raises(ValueError, match="same length"):
+        plot_confidence_histogram([0.5, 0.2], [True])
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\]"):
+        plot_confidence_histogram([1.5], [True])
+    ax = plot_confidence_histogram([0.9, 0.8, 0.3], [True, False, False], bins=5)
+    assert sum(p.get_height() for p in ax.containers[0]) == 1 and sum(p.get_height() for p in ax.containers[1]) == 2
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------
+# per-slice summaries and the ECE change interval
+# --------------------------------------------------------------------------
+
+def test_calibration_by_slice_equals_summary_of_each_slice():
+    logits, labels = synthetic(300, 4, 2.0, seed=3)
+    probs = torch.softmax(logits, 1)
+    names = np.array(["a", "b", "c"])[np.arange(300) % 3]
+    table = calibration_by_slice(probs, labels, names, 10, order=["c", "a"])
+    assert list(table.index) == ["c", "a"]
+    for name in ("c", "a"):
+        idx = torch.from_numpy(np.flatnonzero(names == name))
+        want = calibration_summary(probs[idx], labels[idx], 10)
+        assert table.loc[name].to_dict() == pytest.approx(want)
+
+
+def test_calibration_by_slice_bad_input():
+    p, y = torch.tensor([[0.9, 0.1], [0.2, 0.8]]), torch.tensor([0, 1])
+    with pytest.raises(ValueError, match="name each of the 2 examples"):
+        calibration_by_slice(p, y, ["a"])
+    with pytest.raises(ValueError, match=r"slices \['z'\] have no examples"):
+        calibration_by_slice(p, y, ["a", "b"], order=["z"])
+
+
+def test_ece_change_interval_brackets_the_change_and_is_reproducible():
+    logits, labels = synthetic(500, 3, 2.0, seed=4)
+    before, after = torch.softmax(3 * logits, 1), torch.softmax(logits, 1)   # overconfident, then calibrated
+    change, low, high = ece_change_interval(before, after, labels, 10, n_boot=100, seed=1)
+    assert change == pytest.approx(expected_calibration_error(after, labels, 10)
+                                   - expected_calibration_error(before, labels, 10))
+    assert low <= change <= high and high < 0          # a clear improvement: the whole interval below 0
+    assert ece_change_interval(before, after, labels, 10, n_boot=100, seed=1) == (change, low, high)
+
+
+def test_ece_change_interval_bad_input():
+    p, y = torch.tensor([[0.9, 0.1], [0.2, 0.8]]), torch.tensor([0, 1])
+    with pytest.raises(ValueError, match="must match"):
+        ece_change_interval(p, torch.tensor([[0.9, 0.05, 0.05], [0.2, 0.7, 0.1]]), y)
+    with pytest.raises(ValueError, match="level must lie in"):
+        ece_change_interval(p, p, y, level=1.5)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        ece_change_interval(p, p, y, seed="1")
+
+
+# --------------------------------------------------------------------------
+# the module-02 model and its checkpoint
+# --------------------------------------------------------------------------
+
+def test_keyword_split_is_by_speaker_and_shared_by_any_corpus():
+    import pandas as pd
+
+    from course_lib.data.tts import speakers
+
+    ids = [s.speaker_id for s in speakers()]
+    meta = pd.DataFrame({"speaker": ids + ids[:10]})
+    split = keyword_split(meta)
+    assert set(split) == {"train", "dev", "test"}
+    per_speaker = pd.Series(split).groupby(meta["speaker"]).nunique()
+    assert (per_speaker == 1).all()                       # no speaker in two splits
+    sub = meta.iloc[[3, 50, 100]].reset_index(drop=True)  # another corpus, fewer speakers: the same assignment
+    assert keyword_split(sub).tolist() == split[[3, 50, 100]].tolist()
+    counts = pd.Series(split[: len(ids)]).value_counts()
+    assert abs(counts["train"] - 0.6 * len(ids)) <= 1 and abs(counts["test"] - 0.2 * len(ids)) <= 1
+
+
+def test_keyword_split_bad_input():
+    import pandas as pd
+
+    with pytest.raises(TypeError, match="'speaker' column"):
+        keyword_split(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ValueError, match="not course speakers"):
+        keyword_split(pd.DataFrame({"speaker": ["nobody"]}))
+
+
+def test_clip_mlp_standardises_with_stored_statistics():
+    g = torch.Generator().manual_seed(0)
+    X = 5 + 3 * torch.randn(50, 6, generator=g)
+    model = ClipMLP(in_features=6, hidden=8, n_classes=3).fit_scaler(X).eval()
+    torch.testing.assert_close(model.mean, X.mean(0))
+    torch.testing.assert_close(model.std, X.std(0, unbiased=False))
+    torch.testing.assert_close(model(X), model.mlp((X - X.mean(0)) / X.std(0, unbiased=False)))
+    assert {"mean", "std"} <= set(model.state_dict())     # saved with the weights
+    with pytest.raises(ValueError, match="must have 6 features"):
+        model.fit_scaler(torch.randn(5, 4))
+
+
+def test_train_clip_mlp_learns_separable_data():
+    g = torch.Generator().manual_seed(1)
+    y = torch.arange(60) % 3
+    X = torch.randn(60, 8, generator=g) + 4 * torch.nn.functional.one_hot(y, 8).float()
+    model, history = train_clip_mlp((X, y), (X, y), epochs=15, seed=0)
+    assert not model.training and history.train_acc[-1] == 1.0
+    figs = slice_figures(model, X, y, np.array(["a", "b"])[np.arange(60) % 2], order=["a", "b"])
+    assert figs["acc_a"] == 1.0 and set(figs) == {f"{m}_{s}" for m in ("acc", "confidence", "ece") for s in "ab"}
+
+
+def test_calibration_checkpoint_loads_and_reaches_its_recorded_figures():
+    from course_lib.tooling.checkpoints import evaluate_checkpoint, get_recipe
+
+    recorded, measured = evaluate_checkpoint("calibration")
+    tol = get_recipe("calibration").tolerance
+    assert set(recorded) == set(measured) and {"acc_noisy", "ece_noisy", "acc_clean"} <= set(recorded)
+    for key, value in recorded.items():
+        assert measured[key] == pytest.approx(value, abs=tol), key
+    # the lesson's premises: the unseen noisy slice is well above chance (1/22) and overconfident
+    assert measured["acc_noisy"] > 3 / 22
+    assert measured["confidence_noisy"] - measured["acc_noisy"] > 0.2

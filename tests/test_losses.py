@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from course_lib.calibration import log_softmax
 from course_lib.losses import (
     LogisticRegression,
     binary_cross_entropy,
@@ -18,7 +19,6 @@ from course_lib.losses import (
     focal_loss,
     info_nce,
     kl_divergence,
-    log_softmax,
     nll_loss,
     sigmoid,
     sigmoid_focal_loss,
