@@ -1,4 +1,5 @@
-"""course_lib.metrics: accuracy, confusion matrix, confused pairs and per-slice accuracy vs scikit-learn."""
+"""course_lib.metrics: accuracy, confusion matrix, confused pairs and per-slice accuracy vs scikit-learn;
+the Wilson and paired-bootstrap intervals vs scipy."""
 from __future__ import annotations
 
 import warnings
@@ -11,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from course_lib.metrics import accuracy, confusion_matrix, most_confused_pairs, per_slice_accuracy
+from course_lib.metrics import (
+    accuracy,
+    confusion_matrix,
+    most_confused_pairs,
+    paired_accuracy_difference,
+    per_slice_accuracy,
+    wilson_interval,
+)
 
 
 def _data(n=200, k=5, seed=0):
@@ -131,3 +139,88 @@ def test_plot_confusion_matrix_colours_rows_and_rejects_bad_shapes():
         plot_confusion_matrix(np.zeros((2, 3)), ["a", "b"])
     with pytest.raises(ValueError, match="name the 2 rows"):
         plot_confusion_matrix(np.zeros((2, 2)), ["a"])
+
+
+
+# ------------------------------------------------------------------ intervals
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 400), frac=st.floats(0.0, 1.0), confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+def test_wilson_interval_matches_scipy(n, frac, confidence):
+    from scipy.stats import binomtest
+
+    k = int(round(frac * n))
+    ref = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    low, high = wilson_interval(k, n, confidence=confidence)
+    assert low == pytest.approx(ref.low, abs=1e-9) and high == pytest.approx(ref.high, abs=1e-9)
+    assert 0.0 <= low <= k / n <= high <= 1.0
+
+
+def test_wilson_interval_formula_by_hand_and_vectorised():
+    # 20 of 25 at 95 %: z = 1.959964, centre (0.8 + z^2/50) / (1 + z^2/25), half-width as in the docstring
+    z = 1.959963984540054
+    centre = (0.8 + z * z / 50) / (1 + z * z / 25)
+    half = z / (1 + z * z / 25) * np.sqrt(0.8 * 0.2 / 25 + z * z / (4 * 25 * 25))
+    assert wilson_interval(20, 25) == pytest.approx((centre - half, centre + half))
+    low, high = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 10]))
+    assert low[0] == 0.0 and high[2] == 1.0 and low[1] == pytest.approx(1 - high[1])  # symmetric around 0.5
+    # narrower with more clips, wider at a higher level
+    assert np.diff(wilson_interval(80, 100)) < np.diff(wilson_interval(8, 10))
+    assert np.diff(wilson_interval(8, 10, confidence=0.99)) > np.diff(wilson_interval(8, 10))
+
+
+def test_per_slice_accuracy_with_confidence_adds_wilson_columns():
+    y, p = _data(300, 4, 5)
+    slices = np.random.default_rng(1).choice(["clean", "far"], size=300)
+    table = per_slice_accuracy(y, p, list(slices), confidence=0.9)
+    assert list(table.columns) == ["accuracy", "n", "low", "high"]
+    for name, row in table.iterrows():
+        k = int(round(row["accuracy"] * row["n"]))
+        assert (row["low"], row["high"]) == pytest.approx(wilson_interval(k, int(row["n"]), confidence=0.9))
+    assert list(per_slice_accuracy(y, p, list(slices)).columns) == ["accuracy", "n"]  # unchanged by default
+
+
+def test_paired_bootstrap_matches_scipy_bootstrap():
+    from scipy.stats import bootstrap
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 150)
+    a = np.where(rng.random(150) < 0.8, y, (y + 1) % 3)
+    b = np.where(rng.random(150) < 0.6, y, (y + 1) % 3)
+    t = paired_accuracy_difference(y, a, b, n_resamples=20000, seed=1)
+    ref = bootstrap(((a == y).astype(float), (b == y).astype(float)), lambda u, v, axis: u.mean(axis) - v.mean(axis),
+                    paired=True, vectorized=True, n_resamples=20000, method="percentile", random_state=2)
+    assert t.loc["all", "difference"] == pytest.approx(np.mean(a == y) - np.mean(b == y))
+    assert t.loc["all", "low"] == pytest.approx(ref.confidence_interval.low, abs=0.01)
+    assert t.loc["all", "high"] == pytest.approx(ref.confidence_interval.high, abs=0.01)
+
+
+def test_paired_bootstrap_per_slice_seeded_and_paired():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 200)
+    slices = rng.choice(["clean", "noisy"], size=200)
+    t1 = paired_accuracy_difference(y, y, 1 - y, list(slices), seed=4)
+    pd.testing.assert_frame_equal(t1, paired_accuracy_difference(y, y, 1 - y, list(slices), seed=4))
+    assert list(t1.index) == ["clean", "noisy", "all"] and int(t1.loc["all", "n"]) == 200
+    assert (t1["difference"] == 1.0).all() and (t1["low"] == 1.0).all()  # always right vs always wrong
+    # the same model against itself: a zero-width interval at 0 (pairing removes the shared noise)
+    p = rng.integers(0, 2, 200)
+    t2 = paired_accuracy_difference(y, p, p)
+    assert (t2[["difference", "low", "high"]].to_numpy() == 0).all()
+
+
+def test_interval_bad_input():
+    with pytest.raises(ValueError, match=r"k must lie in \[0, n\]"):
+        wilson_interval(5, 4)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        wilson_interval(0, 0)
+    with pytest.raises(TypeError, match="integer counts"):
+        wilson_interval(0.5, 4)
+    with pytest.raises(ValueError, match="confidence must be a level"):
+        wilson_interval(1, 4, confidence=95)
+    y = np.array([0, 1, 1])
+    with pytest.raises(ValueError, match="same length"):
+        paired_accuracy_difference(y, y, y[:2])
+    with pytest.raises(ValueError, match="one label per clip"):
+        paired_accuracy_difference(y, y, y, ["a"])
+    with pytest.raises(ValueError, match="positive int"):
+        paired_accuracy_difference(y, y, y, n_resamples=0)

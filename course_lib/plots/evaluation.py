@@ -4,69 +4,8 @@ from __future__ import annotations
 
 
 __all__ = [
-    "plot_reliability",
     "plot_confusion_matrix",
 ]
-
-def plot_reliability(probs, labels, ax=None, *, n_bins=15, label=None, title="Reliability diagram"):
-    """Reliability diagram: accuracy per confidence bin against the diagonal.
-
-    Bars show each equal-width bin's accuracy; the shaded part between a bar
-    and its mean confidence is the gap (above the bar: overconfident). The
-    dashed diagonal is perfect calibration. The legend gives the ECE.
-
-    Parameters
-    ----------
-    probs : torch.Tensor or numpy.ndarray, shape (N, C)
-        Predicted probabilities (rows sum to 1).
-    labels : torch.Tensor or numpy.ndarray, shape (N,), integer
-    ax : matplotlib Axes, optional
-    n_bins : int
-        Equal-width confidence bins (default 15), as in
-        :func:`course_lib.calibration.reliability_bins`.
-    label : str, optional
-        Name of this model/slice in the legend.
-    title : str
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import torch
-    >>> ax = plot_reliability(torch.tensor([[0.9, 0.1], [0.4, 0.6]]), torch.tensor([0, 0]), n_bins=5)
-    >>> ax.get_xlabel()
-    'confidence (max probability)'
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from course_lib.calibration import expected_calibration_error, reliability_bins
-
-    bins = reliability_bins(probs, labels, n_bins)
-    ece = expected_calibration_error(probs, labels, n_bins)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 4))
-    width = 1.0 / n_bins
-    used = bins["count"].to_numpy() > 0
-    centers = bins["lo"].to_numpy() + width / 2
-    acc = np.where(used, bins["accuracy"].to_numpy(), 0.0)
-    conf = np.where(used, bins["confidence"].to_numpy(), 0.0)
-    name = f"{label}: " if label else ""
-    ax.bar(centers, acc, width=width, edgecolor="black", linewidth=0.5, alpha=0.8,
-           label=f"{name}accuracy (ECE {ece:.3f})")
-    ax.bar(centers[used], (conf - acc)[used], bottom=acc[used], width=width, color="tab:red",
-           alpha=0.3, edgecolor="tab:red", hatch="//", label="gap to confidence")
-    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (max probability)")
-    ax.set_ylabel("accuracy (fraction correct)")
-    ax.set_title(title)
-    ax.legend(fontsize="small", loc="upper left")
-    return ax
 
 
 def plot_confusion_matrix(cm, classes, ax=None, *, normalize=True, title="Confusion matrix", annotate=None):

@@ -46,6 +46,8 @@ __all__ = [
 
 #: name -> ``"module:function"``; the function takes no argument and returns a :class:`CheckpointRecipe`.
 RECIPES: dict[str, str] = {
+    "calibration": "course_lib.calibration:calibration_checkpoint_recipe",
+    "features_curve": "course_lib.features:features_checkpoint_recipe",
 }
 
 
