@@ -9,13 +9,16 @@ prefix beam search decoding (:mod:`course_lib.decoding`) in :func:`transcribe`.
 
 A sequence model needs its own loop (variable-length inputs *and* targets,
 no per-item class): :func:`train_ctc` batches utterances of similar length,
-applies SpecAugment, clips gradients and is seeded.
+applies SpecAugment, clips gradients, is seeded and can resume.
+:func:`asr_checkpoint_recipe` is the committed recognizer's recipe
+(``checkpoints/asr.pt``, the FULL configuration of :func:`asr_recipe`).
 """
 from __future__ import annotations
 
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -25,7 +28,7 @@ from course_lib.mel import log_mel
 from course_lib.augment import spec_augment
 from course_lib.checks import check_lengths, check_positive_int, check_tensor
 from course_lib.data.text import BLANK, CHARS, ids_to_text
-from course_lib.decoding import CharNgramLM, greedy_decode, prefix_beam_search
+from course_lib.decoding import CharNgramLM, DecoderConfig, greedy_decode, prefix_beam_search
 from course_lib.shapes import lengths_to_mask, pad_collate
 
 __all__ = [
@@ -38,12 +41,16 @@ __all__ = [
     "train_ctc",
     "ctc_log_probs",
     "transcribe",
+    "decode_log_probs",
     "asr_recipe",
     "asr_datasets",
     "ASR_DATA_SIZES",
-    "DecoderConfig",
-    "decoder_recipe",
     "tune_decoder",
+    "sentence_texts",
+    "speech_onset",
+    "consonant_onset",
+    "evaluate_asr_checkpoint",
+    "asr_checkpoint_recipe",
 ]
 
 
@@ -191,11 +198,40 @@ class CTCRecognizer(nn.Module):
         x = x.permute(0, 2, 1, 3).flatten(2)  # (B, C, T', F') -> (B, T', C * F')
         x = self.norm(self.proj(x))  # (B, T', 2H)
         out_len = conv_output_lengths(lengths).clamp_min(1)
-        packed = nn.utils.rnn.pack_padded_sequence(x, out_len.cpu(), batch_first=True, enforce_sorted=False)
-        y, _ = self.rnn(packed)
-        y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])  # (B, T', 2H)
+        y = _bigru_padded(self.rnn, x, out_len)  # (B, T', 2H)
         logits = self.out(self.drop(y))  # (B, T', V)
         return logits.transpose(0, 1).log_softmax(-1), out_len  # (B, T', V) -> (T', B, V)
+
+
+def _reverse_within(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each item's first ``lengths[b]`` frames of ``(B, T, D)``; padding stays at the end."""
+    t = torch.arange(x.shape[1], device=x.device)[None, :]  # (1, T)
+    idx = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # (B, T)
+    return x.gather(1, idx[:, :, None].expand(-1, -1, x.shape[2]))
+
+
+def _bigru_padded(rnn: nn.GRU, x: Tensor, lengths: Tensor) -> Tensor:
+    """A bidirectional ``nn.GRU`` over a padded ``(B, T, D)`` batch, exact on the valid frames.
+
+    The same outputs as packing the batch (``pack_padded_sequence``), with less
+    time and memory on CPU (a packed backward pass zero-fills a full-size
+    gradient at every time step). The forward direction runs on the padded
+    batch (padding at the end never reaches earlier frames); the backward
+    direction runs over each item reversed within its length, then is reversed back.
+    """
+    lengths = lengths.to(x.device)
+    h0 = x.new_zeros(1, x.shape[0], rnn.hidden_size)
+    for layer in range(rnn.num_layers):
+        if layer and rnn.training and rnn.dropout > 0:
+            x = nn.functional.dropout(x, rnn.dropout, training=True)
+        outs = []
+        for suffix, flip in (("", False), ("_reverse", True)):
+            params = [getattr(rnn, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            inp = _reverse_within(x, lengths) if flip else x
+            out = torch.gru(inp, h0, params, True, 1, 0.0, rnn.training, False, True)[0]  # (B, T, H), one direction
+            outs.append(_reverse_within(out, lengths) if flip else out)
+        x = torch.cat(outs, dim=-1)  # (B, T, 2H)
+    return x
 
 
 def asr_features(waveform, sample_rate: int = 16000, n_mels: int = 80) -> Tensor:
@@ -281,7 +317,7 @@ class CTCHistory:
 
 
 def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTrainConfig(), *,
-              dev: dict | None = None, progress: bool = True) -> CTCHistory:  # fmt: skip
+              dev: dict | None = None, progress: bool = True, state_path=None) -> CTCHistory:  # fmt: skip
     """Train a :class:`CTCRecognizer` with the CTC loss (AdamW, warm-up + cosine, clipping, SpecAugment).
 
     Parameters
@@ -294,6 +330,10 @@ def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTra
         Evaluated (greedy CER) after every epoch.
     progress : bool
         tqdm bar over steps.
+    state_path : path, optional
+        Save the training state (model, optimiser, generators, history) there
+        after every epoch, and resume from it when it exists: an interrupted
+        long run continues where it stopped, with the same result.
 
     Returns
     -------
@@ -331,10 +371,19 @@ def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTra
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     warm = max(1, int(config.warmup_frac * total))
     hist = CTCHistory()
+    step, first_epoch, done_s = 0, 0, 0.0
+    if state_path is not None and Path(state_path).is_file():
+        state = torch.load(state_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        hist, step, first_epoch, done_s = state["hist"], state["step"], state["epoch"] + 1, state["seconds"]
     t0 = time.perf_counter()
-    bar = tqdm(total=total, desc="train CTC", disable=not progress)
-    step = 0
-    for _epoch in range(config.epochs):
+    bar = tqdm(total=total, initial=step, desc="train CTC", disable=not progress)
+    for epoch in range(first_epoch, config.epochs):
+        if step >= total:
+            break
         model.train()
         losses = []
         for idx in _batches(lengths, config.batch_size, gen):
@@ -365,11 +414,15 @@ def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTra
         if dev is not None:
             hyps = transcribe(model, dev["feats"])
             hist.dev_cer.append(cer(dev["texts"], hyps))
-        if step >= total:
-            break
+        if state_path is not None:
+            hist.seconds = done_s + time.perf_counter() - t0
+            state = {"model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "epoch": epoch,
+                     "torch_rng": torch.get_rng_state(), "hist": hist, "step": step, "seconds": hist.seconds}
+            torch.save(state, str(state_path) + ".tmp")
+            Path(str(state_path) + ".tmp").replace(state_path)
     bar.close()
     model.eval()
-    hist.seconds = time.perf_counter() - t0
+    hist.seconds = done_s + time.perf_counter() - t0
     hist.steps = step
     return hist
 
@@ -416,12 +469,33 @@ def transcribe(model: CTCRecognizer, feats: Sequence[Tensor], *, decoder: str = 
     >>> isinstance(hyps[0], str)
     True
     """
-    if decoder not in ("greedy", "beam"):
-        raise ValueError(f"decoder must be 'greedy' or 'beam', got {decoder!r}")
     if isinstance(feats, Tensor) or not isinstance(feats, Sequence) or not feats:
         raise TypeError("feats must be a non-empty list of (T, F) tensors (one per utterance)")
+    if decoder not in ("greedy", "beam"):
+        raise ValueError(f"decoder must be 'greedy' or 'beam', got {decoder!r}")
+    return decode_log_probs(ctc_log_probs(model, feats, batch_size), decoder=decoder, beam_width=beam_width, lm=lm,
+                            alpha=alpha, beta=beta)  # fmt: skip
+
+
+def decode_log_probs(log_probs: Sequence[Tensor], *, decoder: str = "greedy", beam_width: int = 8,
+                     lm: CharNgramLM | None = None, alpha: float = 0.5, beta: float = 0.0) -> list[str]:  # fmt: skip
+    """Decode per-utterance ``(T'_i, V)`` log-probabilities (from :func:`ctc_log_probs`) to text.
+
+    Run the network once, then decode with as many settings as you like.
+
+    Examples
+    --------
+    >>> lp = torch.full((4, len(CHARS)), -9.0).index_put_((torch.arange(4), torch.tensor([9, 0, 17, 0])), torch.tensor(0.0))
+    >>> decode_log_probs([lp])   # g - o -
+    ['go']
+    """
+    if decoder not in ("greedy", "beam"):
+        raise ValueError(f"decoder must be 'greedy' or 'beam', got {decoder!r}")
+    if isinstance(log_probs, Tensor) or not isinstance(log_probs, Sequence) or not log_probs:
+        raise TypeError("log_probs must be a non-empty list of (T, V) tensors (one per utterance)")
     texts = []
-    for lp in ctc_log_probs(model, feats, batch_size):
+    for lp in log_probs:
+        lp = check_tensor(lp, "log_probs[i]", ndim=2, floating=True, finite=False)
         if decoder == "greedy":
             ids = greedy_decode(lp[:, None])[0]  # (T', V) -> (T', 1, V)
         else:
@@ -433,22 +507,24 @@ def transcribe(model: CTCRecognizer, feats: Sequence[Tensor], *, decoder: str = 
 def asr_recipe(fast: bool = True) -> tuple[ASRConfig, CTCTrainConfig]:
     """The model and training configuration module 08 and ``benchmarks/asr.py`` use.
 
-    FAST is a smoke test (a tiny model, a few dozen steps: the outputs are
-    still mostly blanks); FULL is the real recognizer.
+    Both modes build the same recognizer (the architecture of the committed
+    checkpoint, :func:`asr_checkpoint_recipe`). FULL trains it for real (5
+    epochs over 6000 utterances); FAST is a smoke run of the same loop (a few
+    steps on a few utterances: it shows that the loop runs, the evaluated
+    model is the checkpoint).
 
     Examples
     --------
-    >>> model_cfg, train_cfg = asr_recipe(fast=True)
-    >>> model_cfg.hidden < asr_recipe(fast=False)[0].hidden
-    True
+    >>> fast_model, fast_train = asr_recipe(fast=True)
+    >>> fast_model == asr_recipe(fast=False)[0], fast_train.max_steps
+    (True, 6)
     """
     if not isinstance(fast, bool):
         raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
+    model = ASRConfig(n_mels=80, conv_channels=32, hidden=192, n_layers=2, dropout=0.0)
     if fast:
-        return (ASRConfig(n_mels=40, conv_channels=16, hidden=64, n_layers=1, dropout=0.0),
-                CTCTrainConfig(epochs=3, batch_size=16, lr=3e-3, max_steps=40, seed=0))  # fmt: skip
-    return (ASRConfig(n_mels=80, conv_channels=32, hidden=192, n_layers=2, dropout=0.0),
-            CTCTrainConfig(epochs=5, batch_size=32, lr=3e-3, freq_mask=8, time_mask=10, seed=0))  # fmt: skip
+        return model, CTCTrainConfig(epochs=1, batch_size=4, lr=3e-3, freq_mask=8, time_mask=10, max_steps=6, seed=0)
+    return model, CTCTrainConfig(epochs=5, batch_size=32, lr=3e-3, freq_mask=8, time_mask=10, seed=0)
 
 
 #: Sizes of the recognizer's data: train utterances generated for FULL (train speakers, mixed conditions)
@@ -476,12 +552,11 @@ def asr_datasets(fast: bool = True, *, progress: bool = False) -> dict:
     ['dev', 'test', 'train']
     """
     from course_lib.data.corpus import default_dataset, sentence_dataset
+    from course_lib.data.splits import default_speaker_split
 
     if not isinstance(fast, bool):
         raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
     sizes = ASR_DATA_SIZES["fast" if fast else "full"]
-    from course_lib.data.splits import default_speaker_split
-
     if fast:
         pool = default_dataset("sentences", fast=True, progress=progress)
         train = pool.subset(pool.metadata["speaker"].isin(default_speaker_split()["train"]).to_numpy())
@@ -495,53 +570,6 @@ def asr_datasets(fast: bool = True, *, progress: bool = False) -> dict:
         "dev_noisy": sentence_dataset(sizes["dev"], seed=3, conditions="clean", snr_db=10.0, room="reverberant",
                                       speakers="dev", progress=progress),
     }
-
-
-@dataclass(frozen=True)
-class DecoderConfig:
-    """Prefix beam search with a character n-gram LM: the settings :func:`transcribe` needs.
-
-    Attributes
-    ----------
-    beam_width : int
-    lm_order : int
-        Order of the :class:`course_lib.decoding.CharNgramLM` fitted on the training transcripts.
-    alpha : float
-        LM weight.
-    beta : float
-        Bonus per output character (offsets the LM's pull towards short outputs).
-    """
-
-    beam_width: int = 8
-    lm_order: int = 6
-    alpha: float = 0.5
-    beta: float = 1.0
-
-    def __post_init__(self) -> None:
-        check_positive_int(self.beam_width, "beam_width")
-        check_positive_int(self.lm_order, "lm_order")
-        if not self.alpha >= 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
-
-
-def decoder_recipe(fast: bool = True) -> tuple[DecoderConfig, dict]:
-    """The decoder module 08 and ``benchmarks/asr.py`` start from, and the grid :func:`tune_decoder` searches.
-
-    Returns ``(config, grid)``: ``config`` sets the beam width and LM order;
-    ``grid`` holds the ``alphas`` and ``betas`` to try on dev speakers (the
-    test speakers never choose them). FAST searches a smaller grid.
-
-    Examples
-    --------
-    >>> cfg, grid = decoder_recipe(fast=False)
-    >>> cfg.beam_width, cfg.lm_order, grid["alphas"]
-    (16, 8, (0.6, 0.9, 1.3))
-    """
-    if not isinstance(fast, bool):
-        raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
-    if fast:
-        return DecoderConfig(beam_width=8, lm_order=6), {"alphas": (0.5, 1.0), "betas": (1.0, 3.0)}
-    return DecoderConfig(beam_width=16, lm_order=8), {"alphas": (0.6, 0.9, 1.3), "betas": (1.5, 3.0, 4.5)}
 
 
 def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: DecoderConfig = DecoderConfig(), *,
@@ -604,11 +632,179 @@ def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: Decod
         for beta in betas:
             row = {"alpha": alpha, "beta": beta}
             for name, d in dev.items():
-                hyps = [" ".join(ids_to_text(prefix_beam_search(lp, config.beam_width, BLANK, lm=lm, alpha=alpha,
-                                                                beta=beta)).split()) for lp in log_probs[name]]  # fmt: skip
+                hyps = decode_log_probs(log_probs[name], decoder="beam", beam_width=config.beam_width, lm=lm,
+                                        alpha=alpha, beta=beta)  # fmt: skip
                 row[name] = cer(list(d["texts"][: len(hyps)]), hyps)
             row["mean"] = sum(row[name] for name in dev) / len(dev)
             rows.append(row)
     table = pd.DataFrame(rows).sort_values(["mean", "alpha", "beta"], kind="stable").reset_index(drop=True)
     best = table.iloc[0]
     return DecoderConfig(config.beam_width, config.lm_order, float(best["alpha"]), float(best["beta"])), table
+
+
+def sentence_texts(n_utts: int, seed: int) -> list[str]:
+    """The transcripts of ``sentence_dataset(n_utts, seed=seed, ...)``, without synthesising any audio.
+
+    A sentence's text is the first draw of its clip's random generator, so it
+    depends on ``(seed, index)`` only (not on speakers or conditions): a
+    language model can be fitted on the FULL training transcripts in a FAST run.
+
+    Examples
+    --------
+    >>> sentence_texts(2, seed=2) == sentence_texts(3, seed=2)[:2]
+    True
+    """
+    import numpy as np
+
+    from course_lib.data.corpus import _TASK_CODE
+    from course_lib.data.text import make_sentence
+
+    n_utts = check_positive_int(n_utts, "n_utts")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return [make_sentence(np.random.default_rng([seed, _TASK_CODE["sentences"], i])) for i in range(n_utts)]
+
+
+def speech_onset(waveform, sample_rate: int = 16000, *, floor_db: float = -30.0, frame_ms: float = 5.0) -> float:
+    """Time (s) of the first frame whose energy is within ``floor_db`` of the loudest frame.
+
+    Energy of non-overlapping ``frame_ms`` frames; a simple energy detector for
+    clean or moderately noisy speech (leading silence, then the first sound).
+
+    Examples
+    --------
+    >>> x = torch.cat([torch.zeros(8000), torch.randn(8000)])
+    >>> speech_onset(x)
+    0.5
+    """
+    waveform = check_tensor(waveform, "waveform", ndim=1, floating=True)
+    hop = max(1, int(round(sample_rate * frame_ms / 1000)))
+    n = waveform.shape[0] // hop
+    if n < 1:
+        raise ValueError(f"waveform must hold at least one {frame_ms} ms frame, got {waveform.shape[0]} samples")
+    energy = waveform[: n * hop].reshape(n, hop).double().pow(2).sum(-1)  # (frames,)
+    db = 10 * torch.log10(energy / energy.max().clamp_min(1e-20) + 1e-20)
+    return float(int((db > floor_db).nonzero()[0]) * hop / sample_rate)
+
+
+def consonant_onset(waveform, sample_rate: int = 16000, *, floor_db: float = -30.0, voiced_share: float = 0.5,
+                    periodicity: float = 0.4, n_fft: int = 256, hop_ms: float = 5.0) -> dict:
+    """The word-initial voiceless consonant: from the energy onset to the start of voicing.
+
+    A frame after the onset is voiced when most of its power lies below 500 Hz
+    (share >= ``voiced_share``: low harmonics of a vowel or /r/) or when it is
+    periodic (normalised autocorrelation >= ``periodicity`` at a lag of a
+    60-400 Hz pitch, over 25 ms); a burst or aspiration is neither. The
+    spectrum is averaged over the consonant frames only.
+
+    Returns
+    -------
+    dict
+        ``start_s``, ``duration_ms`` and ``centroid_hz`` (power-weighted mean
+        frequency of the consonant).
+
+    Examples
+    --------
+    >>> from course_lib.data.tts import synthesize
+    >>> seg = consonant_onset(synthesize("tea"))
+    >>> 10 < seg["duration_ms"] < 120 and seg["centroid_hz"] > 2000
+    True
+    """
+    waveform = check_tensor(waveform, "waveform", ndim=1, floating=True)
+    hop = int(round(sample_rate * hop_ms / 1000))
+    if waveform.shape[0] < n_fft + hop:
+        raise ValueError(f"waveform is too short ({waveform.shape[0]} samples) for n_fft={n_fft}")
+    x = waveform.double()
+    power = torch.fft.rfft(x.unfold(0, n_fft, hop) * torch.hann_window(n_fft, dtype=torch.float64)).abs().pow(2)
+    freqs = torch.fft.rfftfreq(n_fft, 1 / sample_rate, dtype=torch.float64)  # power: (frames, n_fft // 2 + 1)
+    total = power.sum(-1)
+    start = int((10 * torch.log10(total / total.max() + 1e-20) > floor_db).nonzero()[0])
+    low = power[:, freqs < 500].sum(-1) / total.clamp_min(1e-20)
+    win = int(0.025 * sample_rate)
+    frames = nn.functional.pad(x, (0, win)).unfold(0, win, hop)[: power.shape[0]]  # (frames, 25 ms)
+    frames = frames - frames.mean(-1, keepdim=True)
+    acf = torch.fft.irfft(torch.fft.rfft(frames, n=4 * win).abs().pow(2), n=4 * win)  # autocorrelation per frame
+    periodic = acf[:, sample_rate // 400 : sample_rate // 60].max(-1).values / acf[:, 0].clamp_min(1e-20)
+    voiced = [k for k in range(start + 1, power.shape[0]) if low[k] >= voiced_share or periodic[k] >= periodicity]
+    end = voiced[0] if voiced else power.shape[0]
+    spec = power[start:end].sum(0)
+    return {"start_s": start * hop / sample_rate, "duration_ms": (end - start) * hop_ms,
+            "centroid_hz": float((spec * freqs).sum() / spec.sum())}
+
+
+def _eval_slices() -> dict:
+    """The checkpoint's evaluation slices: FAST corpus clips by speakers the FULL training never heard."""
+    from course_lib.data.corpus import default_dataset
+    from course_lib.data.splits import default_speaker_split
+    pool = default_dataset("sentences", fast=True)
+    unseen = ~pool.metadata["speaker"].isin(default_speaker_split()["train"]).to_numpy()
+    return {"mixed": pool.subset(unseen), "noisy": default_dataset("sentences_test", fast=True)}
+
+
+def evaluate_asr_checkpoint(model: CTCRecognizer) -> dict:
+    """Greedy CER/WER of a recognizer on the checkpoint's evaluation slices (seconds).
+
+    ``mixed``: the FAST corpus's sentences spoken by *dev* and *test*
+    speakers (mixed recording conditions); ``noisy``: unseen *test*
+    speakers at 10 dB SNR in a reverberant room (``sentences_test``). The
+    FULL training set holds only *train* speakers, so both are unseen.
+    """
+    from course_lib.data.splits import default_speaker_split
+    from course_lib.wer import cer, wer
+
+    if not isinstance(model, CTCRecognizer):
+        raise TypeError(f"model must be a CTCRecognizer, got {type(model).__name__}")
+    out = {}
+    for name, ds in _eval_slices().items():
+        if set(ds.metadata["speaker"]) & set(default_speaker_split()["train"]):
+            raise RuntimeError(f"evaluation slice {name!r} holds training speakers")
+        s = utterance_features(ds, model.config.n_mels)
+        hyps = transcribe(model, s["feats"])
+        out[f"cer_{name}"] = round(cer(s["texts"], hyps), 4)
+        out[f"wer_{name}"] = round(wer(s["texts"], hyps), 4)
+        out[f"n_{name}"] = len(hyps)
+    return out
+
+
+def _train_asr_checkpoint(seed: int) -> tuple[CTCRecognizer, dict]:
+    """The FULL recipe (as ``benchmarks/asr.py --full``): the trained model and its training figures."""
+    from dataclasses import replace
+
+    from course_lib.tooling.runtime import data_cache_dir, seed_everything
+    from course_lib.wer import cer
+
+    model_cfg, train_cfg = asr_recipe(fast=False)
+    data = asr_datasets(False)
+    train = utterance_features(data["train"], model_cfg.n_mels)
+    seed_everything(seed)
+    model = CTCRecognizer(model_cfg)
+    state = data_cache_dir() / f"asr-checkpoint-train-state-seed{seed}.pt"  # resumes an interrupted run
+    history = train_ctc(model, train, replace(train_cfg, seed=seed), progress=True, state_path=state)
+    state.unlink(missing_ok=True)
+    figures = {"train_s": round(history.seconds, 1), "train_steps": history.steps, "threads": torch.get_num_threads(),
+               "n_train_utts": len(train["feats"]), "final_epoch_loss": round(history.epoch_loss[-1], 4)}
+    for name in ("test_clean", "test_noisy"):  # the FULL test slices (400 utterances each)
+        s = utterance_features(data[name], model_cfg.n_mels)
+        figures[f"cer_full_{name}"] = round(cer(s["texts"], transcribe(model, s["feats"])), 4)
+    return model, figures
+
+
+def asr_checkpoint_recipe():
+    """The committed recognizer (``checkpoints/asr.pt``): the FULL recipe, stored in float16.
+
+    ``course checkpoints asr`` reruns it (about 4-8 minutes on 2 threads; it
+    needs ``course data --full``'s recognizer sets); module 08 loads it with
+    ``load_checkpoint("asr", CTCRecognizer(asr_recipe(False)[0]))``.
+    """
+    from course_lib.tooling.checkpoints import CheckpointRecipe
+
+    model_cfg, _ = asr_recipe(fast=False)
+    return CheckpointRecipe(
+        name="asr",
+        description="module 08's CTC recognizer (conv + 2-layer BiGRU, 80 mels), FULL recipe, greedy CER on unseen speakers",
+        build=lambda: CTCRecognizer(model_cfg),
+        train=_train_asr_checkpoint,
+        evaluate=evaluate_asr_checkpoint,
+        tolerance=0.02,
+        half=True,
+    )

@@ -24,6 +24,7 @@ from course_lib.checks import check_lengths, check_positive_int, check_tensor
 __all__ = [
     "collapse",
     "extend_with_blanks",
+    "min_ctc_frames",
     "count_alignments",
     "enumerate_alignments",
     "ctc_forward",
@@ -105,6 +106,27 @@ def extend_with_blanks(target: Sequence[int] | Tensor, blank: int = 0) -> list[i
 def _allowed_skip(ext: list[int], blank: int) -> list[bool]:
     """``skip[s]``: may a path jump from state ``s - 2`` to ``s`` (a label unlike the one before)?"""
     return [s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] for s in range(len(ext))]
+
+
+def min_ctc_frames(target: Sequence[int] | Tensor, blank: int = 0) -> int:
+    """The fewest frames any CTC path for ``target`` needs: ``L + (number of adjacent repeats)``.
+
+    Each label takes at least one frame, and two equal adjacent labels need a
+    blank frame between them (otherwise they merge on collapse). With fewer
+    frames no alignment exists and the CTC loss is infinite.
+
+    Examples
+    --------
+    >>> min_ctc_frames([3, 5, 5, 5])   # 4 labels + 2 blanks between the three 5s
+    6
+    >>> count_alignments([3, 5, 5, 5], T=5), count_alignments([3, 5, 5, 5], T=6)
+    (0, 1)
+    """
+    target = _int_list(target, "target")
+    _check_blank(blank)
+    if blank in target:
+        raise ValueError(f"target must not contain the blank ({blank}), got {target}")
+    return len(target) + sum(a == b for a, b in zip(target, target[1:]))
 
 
 def count_alignments(target: Sequence[int] | Tensor, T: int, blank: int = 0) -> int:
@@ -399,10 +421,10 @@ def ctc_forced_align(log_probs, target, blank: int = 0) -> tuple[Tensor, Tensor]
         raise ValueError(f"target ids and blank must lie in [0, {V}), got target {target}, blank {blank}")
     ext = extend_with_blanks(target, blank)
     n = len(ext)
-    repeats = sum(a == b for a, b in zip(target, target[1:]))
-    if len(target) + repeats > T:
-        raise ValueError(f"{T} frames cannot hold {len(target)} labels with {repeats} repeats "
-                         f"(need {len(target) + repeats}); no alignment exists")  # fmt: skip
+    need = min_ctc_frames(target, blank)
+    if need > T:
+        raise ValueError(f"{T} frames cannot hold {len(target)} labels with {need - len(target)} repeats "
+                         f"(need {need}); no alignment exists")  # fmt: skip
     lp = log_probs.detach()
     ext_t = torch.tensor(ext, dtype=torch.long, device=lp.device)
     skip = torch.tensor(_allowed_skip(ext, blank), device=lp.device)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import torch
@@ -24,7 +25,7 @@ from course_lib.checks import check_lengths, check_positive_int, check_tensor
 from course_lib.data.text import BLANK, CHARS
 from course_lib.ctc import collapse
 
-__all__ = ["greedy_decode", "prefix_beam_search", "CharNgramLM", "BOS", "EOS"]
+__all__ = ["greedy_decode", "prefix_beam_search", "CharNgramLM", "BOS", "EOS", "DecoderConfig", "decoder_recipe"]
 
 #: Start-of-sentence padding of an n-gram context (never predicted).
 BOS = "<s>"
@@ -343,3 +344,50 @@ def prefix_beam_search(log_probs, beam_width: int = 8, blank: int = BLANK, lm: C
 
     out = sorted(((list(p), final(p, v)) for p, v in beams.items()), key=lambda x: x[1], reverse=True)
     return out if return_beams else out[0][0]
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """Prefix beam search with a character n-gram LM: the settings ``course_lib.asr.transcribe`` needs.
+
+    Attributes
+    ----------
+    beam_width : int
+    lm_order : int
+        Order of the :class:`CharNgramLM` fitted on the training transcripts.
+    alpha : float
+        LM weight.
+    beta : float
+        Bonus per output character (offsets the LM's pull towards short outputs).
+    """
+
+    beam_width: int = 8
+    lm_order: int = 6
+    alpha: float = 0.5
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.beam_width, "beam_width")
+        check_positive_int(self.lm_order, "lm_order")
+        if not self.alpha >= 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+
+
+def decoder_recipe(fast: bool = True) -> tuple[DecoderConfig, dict]:
+    """The decoder module 08 and ``benchmarks/asr.py`` start from, and the grid ``course_lib.asr.tune_decoder`` searches.
+
+    Returns ``(config, grid)``: ``config`` sets the beam width and LM order;
+    ``grid`` holds the ``alphas`` and ``betas`` to try on dev speakers (the
+    test speakers never choose them). FAST searches a smaller grid.
+
+    Examples
+    --------
+    >>> cfg, grid = decoder_recipe(fast=False)
+    >>> cfg.beam_width, cfg.lm_order, grid["alphas"]
+    (16, 8, (0.6, 0.9, 1.3))
+    """
+    if not isinstance(fast, bool):
+        raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
+    if fast:
+        return DecoderConfig(beam_width=8, lm_order=6), {"alphas": (0.5, 1.0), "betas": (1.0, 3.0)}
+    return DecoderConfig(beam_width=16, lm_order=8), {"alphas": (0.6, 0.9, 1.3), "betas": (1.5, 3.0, 4.5)}

@@ -7,7 +7,10 @@ Three groups of tools, each a small pure function where possible:
   :class:`Diagnosis`: the avoidable bias ``train - target``, the variance gap
   ``dev - train``, the regime and the first remedy. :func:`learning_curve`
   measures train and dev error against the training-set size and
-  :func:`regime_from_curve` reads such a curve.
+  :func:`regime_from_curve` reads such a curve; :func:`cycle_to_steps` gives
+  every size the same number of optimiser steps, and
+  :func:`stratified_holdout` draws a train-dev set with the class mix of
+  the training set.
 * **Regularisers** live in :mod:`course_lib.regularization`.
 * **Dev/test sizing.** :func:`split_sizes` (80/10/10 vs 98/1/1) and
   :func:`accuracy_standard_error`: how precisely a dev set of ``n`` clips can
@@ -32,6 +35,8 @@ __all__ = [
     "LearningCurve",
     "learning_curve",
     "regime_from_curve",
+    "cycle_to_steps",
+    "stratified_holdout",
     "SPLIT_SCHEMES",
     "split_sizes",
     "accuracy_standard_error",
@@ -408,6 +413,89 @@ def regime_from_curve(
         return d
     remedies = ("regularisation", "augmentation", "more data", "smaller model")
     return Diagnosis(**{**d.__dict__, "first_remedy": remedies[0], "remedies": remedies})
+
+
+def cycle_to_steps(X, y, steps: int, batch_size: int, *, seed: int = 0) -> tuple:
+    """A training set of exactly ``steps * batch_size`` examples: successive shuffled passes over ``(X, y)``.
+
+    One epoch of :func:`course_lib.training.train_classifier` over it (with
+    the same ``batch_size``) is exactly ``steps`` optimiser steps, whatever
+    the size of ``(X, y)``. Learning-curve points trained this way differ in
+    the amount of data only, not in the number of updates (with a fixed
+    number of *epochs*, a 10x smaller subset would also get 10x fewer steps).
+
+    Parameters
+    ----------
+    X : torch.Tensor, shape (N, ...)
+    y : torch.Tensor, shape (N,)
+    steps, batch_size : int
+    seed : int
+        Seeds the order of each pass.
+
+    Returns
+    -------
+    (X_rep, y_rep) : tuple of torch.Tensor, shapes (steps * batch_size, ...) and (steps * batch_size,)
+
+    Examples
+    --------
+    >>> X, y = torch.arange(5.0)[:, None], torch.arange(5)
+    >>> Xr, yr = cycle_to_steps(X, y, steps=4, batch_size=3)
+    >>> Xr.shape, sorted(torch.bincount(yr).tolist())    # 12 examples: two full passes, then 2 more
+    (torch.Size([12, 1]), [2, 2, 2, 3, 3])
+    """
+    X = check_tensor(X, "X", min_ndim=1)
+    y = check_tensor(y, "y", ndim=1)
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+    steps = check_positive_int(steps, "steps")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    gen = _generator(seed)
+    need, n = steps * batch_size, len(y)
+    passes = [torch.randperm(n, generator=gen) for _ in range(math.ceil(need / n))]
+    idx = torch.cat(passes)[:need]
+    return X[idx], y[idx]
+
+
+def stratified_holdout(labels, fraction: float, *, seed: int = 0) -> np.ndarray:
+    """A boolean mask that holds out ``round(fraction * n_k)`` items of every class ``k``.
+
+    Use it for a train-dev set (held-out clips of the training speakers):
+    with a plain random draw of a few dozen clips, an easy class can be
+    3x over-represented by chance and the train-dev error then says more
+    about the class mix than about variance.
+
+    Parameters
+    ----------
+    labels : sequence, numpy.ndarray or torch.Tensor, shape (N,)
+        Class (or any stratum) of each item.
+    fraction : float in [0, 1)
+    seed : int
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (N,)
+        ``True`` for the held-out items.
+
+    Examples
+    --------
+    >>> mask = stratified_holdout(["a"] * 10 + ["b"] * 20, 0.2)
+    >>> int(mask[:10].sum()), int(mask[10:].sum())
+    (2, 4)
+    """
+    if isinstance(labels, torch.Tensor):
+        labels = labels.numpy()
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D sequence, got shape {labels.shape}")
+    fraction = _check_prob(fraction, "fraction")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    rng = np.random.default_rng(int(seed))
+    mask = np.zeros(labels.size, dtype=bool)
+    for k in sorted(set(labels.tolist()), key=str):
+        idx = np.flatnonzero(labels == k)
+        mask[rng.permutation(idx)[: int(round(fraction * idx.size))]] = True
+    return mask
 
 
 # --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ for the new task, copy a trained encoder into it with
 :meth:`AudioCNN.load_encoder_from` and call :meth:`AudioCNN.freeze_encoder`:
 its parameters stop learning and its BatchNorm statistics stay those of the
 old task (the encoder is kept in eval mode even while the head trains).
+:func:`few_shot_transfer` measures when that beats training from scratch.
 
 Configs are frozen dataclasses: :class:`CNNConfig` (the model) and
 :class:`FrontEnd` (the features). :data:`SOUND_CNN` and :data:`KWS_CNN` are
@@ -25,8 +26,9 @@ the configurations module 07 uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Mapping, Sequence
 
+import pandas as pd
 import torch
 from torch import Tensor, nn
 
@@ -41,6 +43,8 @@ __all__ = [
     "AudioCNN",
     "count_parameters",
     "dataset_features",
+    "predict",
+    "few_shot_transfer",
 ]
 
 
@@ -335,3 +339,147 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def predict(model: nn.Module, X: Tensor, *, batch_size: int = 512) -> Tensor:
+    """Predicted classes of a classifier, in eval mode and without gradients, in chunks of clips.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(B, ...)`` inputs to ``(B, K)`` logits (an :class:`AudioCNN` on ``(B, n_mels, frames)``).
+    X : torch.Tensor, shape (N, ...)
+    batch_size : int
+        Clips per forward pass.
+
+    Returns
+    -------
+    torch.Tensor of int64, shape (N,)
+        ``argmax`` of the logits. The model is left in eval mode.
+
+    Examples
+    --------
+    >>> predict(nn.Linear(3, 2), torch.eye(3)).shape
+    torch.Size([3])
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    X = check_tensor(X, "X", min_ndim=2, floating=True)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(X[i : i + batch_size]).argmax(-1) for i in range(0, X.shape[0], batch_size)])
+
+
+def few_shot_transfer(
+    train: tuple[Tensor, Tensor],
+    test: tuple[Tensor, Tensor],
+    encoders: Mapping[str, AudioCNN | None],
+    train_config,
+    *,
+    shots: Sequence[int] = (5, 20),
+    draws: int = 3,
+    config: CNNConfig = KWS_CNN,
+    seed: int = 0,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Few labels: heads on frozen encoders against whole networks trained from scratch, over several draws.
+
+    For each number of labelled clips per class in ``shots`` and each draw,
+    ``shots`` clips per class are drawn from ``train`` (the same clips for
+    every model of the draw), and each entry of ``encoders`` is trained on them:
+
+    * ``None``: an :class:`AudioCNN` of ``config`` (with ``K`` classes) trained
+      from scratch, every weight;
+    * a trained :class:`AudioCNN`: its encoder copied and frozen
+      (:meth:`AudioCNN.freeze_encoder`), a new linear head trained. The frozen
+      encoder's embeddings are computed once (it is in eval mode, so they never
+      change) and the head trains on them: the same result as training the
+      whole frozen model, far cheaper.
+
+    Parameters
+    ----------
+    train, test : (X, y)
+        Features ``(N, n_mels, frames)`` and targets in ``[0, K)``.
+    encoders : mapping of str to AudioCNN or None
+        Model name -> encoder to freeze (``None``: from scratch).
+    train_config : course_lib.training.TrainConfig
+        Settings of every training (epochs, learning rate...).
+    shots : sequence of int
+        Labelled clips per class.
+    draws : int
+        Independent draws of the labelled clips per ``shots`` (the spread
+        across draws shows how much the result depends on which few clips).
+    config : CNNConfig
+        The scratch network's architecture.
+    seed : int
+        Seeds the draws and the new weights.
+    progress : bool
+        A tqdm bar over the draws.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (shots, draw, model): ``labels_per_class``, ``draw``,
+        ``model``, ``trainable_params``, ``accuracy`` (on ``test``).
+
+    Examples
+    --------
+    >>> from course_lib.training import TrainConfig
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X, y = torch.randn(40, 8, 9, generator=g), torch.arange(40) % 2
+    >>> X[y == 1, :3] += 3.0
+    >>> enc = AudioCNN(CNNConfig(n_mels=8, n_classes=2, channels=(4,)))
+    >>> t = few_shot_transfer((X, y), (X, y), {"scratch": None, "frozen": enc}, TrainConfig(epochs=3, batch_size=4),
+    ...                       shots=(2,), draws=2, config=CNNConfig(n_mels=8, n_classes=2, channels=(4,)))
+    >>> t[["labels_per_class", "draw", "model", "trainable_params"]].values.tolist()
+    [[2, 0, 'scratch', 70], [2, 0, 'frozen', 10], [2, 1, 'scratch', 70], [2, 1, 'frozen', 10]]
+    """
+    from course_lib.metrics import accuracy
+    from course_lib.training import train_classifier
+
+    X, y = train
+    X = check_tensor(X, "train X", ndim=3, floating=True)
+    Xt, yt = test
+    n_classes = int(max(int(y.max()), int(yt.max()))) + 1
+    draws = check_positive_int(draws, "draws")
+    if isinstance(shots, (int, str)) or not shots:
+        raise ValueError(f"shots must be a non-empty sequence of ints, got {shots!r}")
+    for k in range(n_classes):
+        if int((y == k).sum()) < max(shots):
+            raise ValueError(f"class {k} has {int((y == k).sum())} training clips, fewer than shots={max(shots)}")
+    if not isinstance(encoders, Mapping) or not encoders:
+        raise ValueError("encoders must map model names to a trained AudioCNN or None (scratch)")
+    frozen = {}
+    for name, enc in encoders.items():
+        if enc is None:
+            continue
+        if not isinstance(enc, AudioCNN):
+            raise TypeError(f"encoders[{name!r}] must be an AudioCNN or None, got {type(enc).__name__}")
+        enc.eval()
+        with torch.no_grad():
+            frozen[name] = (torch.cat([enc.embed(X[i : i + 512]) for i in range(0, X.shape[0], 512)]),
+                            torch.cat([enc.embed(Xt[i : i + 512]) for i in range(0, Xt.shape[0], 512)]))  # fmt: skip
+    jobs = [(s, d) for s in shots for d in range(draws)]
+    if progress:
+        from tqdm.auto import tqdm
+
+        jobs = tqdm(jobs, desc="few-shot draws")
+    rows = []
+    for s, d in jobs:
+        g = torch.Generator().manual_seed(seed * 100_003 + 1000 * s + d)
+        pick = torch.cat([torch.nonzero(y == k).flatten()[torch.randperm(int((y == k).sum()), generator=g)[:s]]
+                          for k in range(n_classes)])  # fmt: skip
+        for name, enc in encoders.items():
+            if enc is None:
+                model = AudioCNN(config.with_classes(n_classes), seed=seed)
+                train_classifier(model, (X[pick], y[pick]), None, train_config, measure_train=False)
+                acc = accuracy(yt, predict(model, Xt))
+            else:
+                model = AudioCNN(enc.config.with_classes(n_classes), seed=seed).load_encoder_from(enc).freeze_encoder()
+                E, Et = frozen[name]  # (N, D) embeddings of the frozen encoder
+                train_classifier(model.head, (E[pick], y[pick]), None, train_config, measure_train=False)
+                acc = accuracy(yt, predict(model.head, Et))
+            rows.append({"labels_per_class": int(s), "draw": d, "model": name,
+                         "trainable_params": count_parameters(model, trainable_only=True), "accuracy": acc})  # fmt: skip
+    return pd.DataFrame(rows)

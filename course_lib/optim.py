@@ -8,6 +8,8 @@ is the attribute ``lr`` (a schedule sets it before each step).
 
 * :class:`SGD`, :class:`Momentum` (heavy ball or Nesterov, torch semantics),
   :class:`RMSprop`, :class:`Adam`, :class:`AdamW`.
+* :func:`clip_grad_norm_`: gradient clipping by the global norm, equal to
+  ``torch.nn.utils.clip_grad_norm_``.
 * Schedules as pure functions of the step: :func:`step_lr`,
   :func:`cosine_lr`, :func:`warmup_lr`, :func:`warmup_cosine_lr`.
 * Two-dimensional test surfaces (:func:`ravine`, :func:`rosenbrock`) and
@@ -32,6 +34,7 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamW",
+    "clip_grad_norm_",
     "step_lr",
     "cosine_lr",
     "warmup_lr",
@@ -307,6 +310,54 @@ class AdamW(Adam):
         if self.weight_decay:
             p.mul_(1.0 - self.lr * self.weight_decay)
         return g
+
+
+# --------------------------------------------------------------------------
+# gradient clipping
+# --------------------------------------------------------------------------
+
+@torch.no_grad()
+def clip_grad_norm_(params: Iterable[Tensor], max_norm: float, eps: float = 1e-6) -> float:
+    """Rescale all gradients together so that their global L2 norm is at most ``max_norm``.
+
+    ``g <- g * min(1, max_norm / (||g|| + eps))`` with ``||g||`` the norm of
+    every gradient stacked into one vector: the direction of the step is
+    kept, only its length is capped. Equal to
+    ``torch.nn.utils.clip_grad_norm_`` (same ``eps``). Parameters without a
+    gradient are skipped.
+
+    Parameters
+    ----------
+    params : iterable of Tensor
+    max_norm : float
+        The threshold (> 0).
+    eps : float
+        Keeps the division finite.
+
+    Returns
+    -------
+    float
+        The global norm **before** clipping (what to log and plot).
+
+    Examples
+    --------
+    >>> w = torch.zeros(2, requires_grad=True)
+    >>> w.grad = torch.tensor([3.0, 4.0])               # norm 5
+    >>> clip_grad_norm_([w], 1.0), [round(v, 4) for v in w.grad.tolist()]
+    (5.0, [0.6, 0.8])
+    """
+    if isinstance(params, Tensor):
+        params = [params]
+    max_norm = _check_nonneg(max_norm, "max_norm", positive=True)
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return 0.0
+    total = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))  # ||(g_1, ..., g_n)||_2
+    scale = max_norm / (float(total) + eps)
+    if scale < 1.0:
+        for g in grads:
+            g.mul_(scale)
+    return float(total)
 
 
 # --------------------------------------------------------------------------

@@ -114,6 +114,10 @@ class History:
     eval mode (dropout off), so they compare directly with ``dev_*``. The
     ``dev_*`` lists stay empty when no dev split was given. ``grad_norm`` is
     the mean pre-clipping gradient norm of the epoch's steps.
+
+    ``step_loss`` and ``step_grad_norm`` hold one entry per optimiser step:
+    the mini-batch loss before the step and the global gradient norm before
+    clipping (the mechanism of gradient clipping is visible only per step).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -122,6 +126,8 @@ class History:
     dev_acc: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
     steps: int = 0
+    step_loss: list[float] = field(default_factory=list)
+    step_grad_norm: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -535,6 +541,8 @@ def train_classifier(
                     norms.append(gradient_norm(trainable))
                 optimizer.step()
                 history.steps += 1
+                history.step_loss.append(float(loss.detach()))
+                history.step_grad_norm.append(norms[-1])
                 if not measure_train:
                     run_loss += float(loss.detach()) * len(idx)
                     run_correct += int((logits.detach().argmax(-1) == yb).sum())

@@ -16,7 +16,7 @@ counts here equal ``jiwer.process_words``/``process_characters``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 __all__ = ["EditAlignment", "edit_alignment", "error_counts", "wer", "cer"]
 
@@ -153,7 +153,7 @@ def edit_alignment(ref_tokens: Sequence, hyp_tokens: Sequence) -> EditAlignment:
     return EditAlignment(ops, count["equal"], count["substitute"], count["delete"], count["insert"])
 
 
-def _check_corpus(refs, hyps) -> tuple[list[str], list[str]]:
+def _check_corpus(refs, hyps, normalize: Callable[[str], str] | None = None) -> tuple[list[str], list[str]]:
     if isinstance(refs, str):
         refs = [refs]
     if isinstance(hyps, str):
@@ -168,14 +168,19 @@ def _check_corpus(refs, hyps) -> tuple[list[str], list[str]]:
         raise ValueError(f"refs and hyps must have the same number of sentences, got {len(refs)} and {len(hyps)}")
     if len(refs) == 0:
         raise ValueError("refs is empty; expected at least one reference sentence")
-    return list(refs), list(hyps)
+    if normalize is None:
+        return list(refs), list(hyps)
+    if not callable(normalize):
+        raise TypeError(f"normalize must be a function str -> str (e.g. normalize_transcript) or None, got {normalize!r}")
+    return [normalize(t) for t in refs], [normalize(t) for t in hyps]
 
 
 def _tokens(text: str, unit: str) -> list[str]:
     return text.split() if unit == "word" else list(text.strip())
 
 
-def error_counts(refs: Sequence[str] | str, hyps: Sequence[str] | str, unit: str = "word") -> dict[str, int]:
+def error_counts(refs: Sequence[str] | str, hyps: Sequence[str] | str, unit: str = "word", *,
+                 normalize: Callable[[str], str] | None = None) -> dict[str, int]:  # fmt: skip
     """Corpus totals of hits, substitutions, deletions and insertions.
 
     Parameters
@@ -184,6 +189,10 @@ def error_counts(refs: Sequence[str] | str, hyps: Sequence[str] | str, unit: str
         Reference and hypothesis transcripts, one per utterance.
     unit : {"word", "char"}
         Words (split on whitespace) or characters (spaces count, ends stripped).
+    normalize : callable, optional
+        Applied to every reference and hypothesis first, e.g.
+        :func:`course_lib.data.text.normalize_transcript` (case, punctuation,
+        numbers): "Lights." and "lights" are then the same word.
 
     Returns
     -------
@@ -196,7 +205,7 @@ def error_counts(refs: Sequence[str] | str, hyps: Sequence[str] | str, unit: str
     >>> error_counts(["call anna today"], ["call hannah today now"])
     {'hits': 2, 'substitutions': 1, 'deletions': 0, 'insertions': 1, 'errors': 2, 'ref_length': 3}
     """
-    refs, hyps = _check_corpus(refs, hyps)
+    refs, hyps = _check_corpus(refs, hyps, normalize)
     if unit not in ("word", "char"):
         raise ValueError(f"unit must be 'word' or 'char', got {unit!r}")
     total = dict(hits=0, substitutions=0, deletions=0, insertions=0)
@@ -212,12 +221,16 @@ def error_counts(refs: Sequence[str] | str, hyps: Sequence[str] | str, unit: str
     return total
 
 
-def wer(refs: Sequence[str] | str, hyps: Sequence[str] | str) -> float:
+def wer(refs: Sequence[str] | str, hyps: Sequence[str] | str, *, normalize: Callable[[str], str] | None = None) -> float:
     """Corpus word error rate: total word edits / total reference words.
+
+    .. math:: \\mathrm{WER} = \\frac{\\sum_n S_n + D_n + I_n}{\\sum_n N_n}
 
     Parameters
     ----------
     refs, hyps : str or list of str
+    normalize : callable, optional
+        Applied to both sides first (see :func:`error_counts`).
 
     Returns
     -------
@@ -228,20 +241,24 @@ def wer(refs: Sequence[str] | str, hyps: Sequence[str] | str) -> float:
     --------
     >>> wer(["turn on the lights", "call anna"], ["turn on the light", "call anna"])
     0.16666666666666666
+    >>> from course_lib.data.text import normalize_transcript
+    >>> wer("Call Anna at 5.", "call anna at five"), wer("Call Anna at 5.", "call anna at five", normalize=normalize_transcript)
+    (0.75, 0.0)
     """
-    c = error_counts(refs, hyps, "word")
+    c = error_counts(refs, hyps, "word", normalize=normalize)
     return c["errors"] / c["ref_length"]
 
 
-def cer(refs: Sequence[str] | str, hyps: Sequence[str] | str) -> float:
+def cer(refs: Sequence[str] | str, hyps: Sequence[str] | str, *, normalize: Callable[[str], str] | None = None) -> float:
     """Corpus character error rate: total character edits / total reference characters.
 
     Spaces are characters; leading and trailing spaces are stripped (as jiwer does).
+    ``normalize`` is applied to both sides first (see :func:`error_counts`).
 
     Examples
     --------
     >>> cer("call anna", "call ana")
     0.1111111111111111
     """
-    c = error_counts(refs, hyps, "char")
+    c = error_counts(refs, hyps, "char", normalize=normalize)
     return c["errors"] / c["ref_length"]

@@ -1,10 +1,13 @@
 """The small CTC recognizer: shapes, lengths, padding invariance, a tiny overfit, determinism, bad input."""
+import math
+
 import pytest
 import torch
 
-from course_lib.asr import (ASRConfig, CTCRecognizer, CTCTrainConfig, DecoderConfig, asr_features,
-                            conv_output_lengths, decoder_recipe, train_ctc, transcribe, tune_decoder)
-from course_lib.decoding import CharNgramLM
+from course_lib.asr import (ASRConfig, CTCRecognizer, CTCTrainConfig, asr_features, asr_recipe, consonant_onset,
+                            conv_output_lengths, ctc_log_probs, decode_log_probs, sentence_texts, speech_onset,
+                            train_ctc, transcribe, tune_decoder)
+from course_lib.decoding import CharNgramLM, DecoderConfig, decoder_recipe
 from course_lib.data.text import text_to_ids
 from course_lib.shapes import pad_collate
 
@@ -50,6 +53,37 @@ def test_tiny_model_overfits_two_utterances_and_is_deterministic():
     assert runs[0] == runs[1]
     assert runs[0][-1] < 0.01 * runs[0][0]
     assert transcribe(model, data["feats"]) == ["on", "go"]
+
+
+def test_interrupted_training_resumes_to_the_same_result(tmp_path, monkeypatch):
+    import course_lib.asr as asr_module
+
+    g = torch.Generator().manual_seed(1)
+    data = {"feats": [torch.randn(int(n), 40, generator=g) for n in (40, 52, 36, 60)],
+            "targets": [torch.tensor(text_to_ids(w)) for w in ("on", "go", "no", "up")]}
+    cfg = CTCTrainConfig(epochs=3, batch_size=2, lr=1e-2, seed=0)  # SpecAugment on: the generator state matters
+    torch.manual_seed(0)
+    straight = train_ctc(CTCRecognizer(TINY), data, cfg, progress=False)
+    state = tmp_path / "state.pt"
+    real, calls = asr_module._batches, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 2:  # killed when the second epoch starts
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(asr_module, "_batches", interrupted)
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        train_ctc(CTCRecognizer(TINY), data, cfg, progress=False, state_path=state)
+    assert state.is_file()
+    monkeypatch.setattr(asr_module, "_batches", real)
+    torch.manual_seed(123)  # a fresh process: the state file restores every generator
+    resumed_model = CTCRecognizer(TINY)
+    resumed = train_ctc(resumed_model, data, cfg, progress=False, state_path=state)
+    assert resumed.step_loss == straight.step_loss and resumed.steps == straight.steps == 6
+    assert len(resumed.epoch_loss) == 3
 
 
 def test_bad_input():
@@ -104,3 +138,73 @@ def test_decoder_recipe_and_bad_input():
         tune_decoder(model, {"a": {"feats": []}}, lm)
     with pytest.raises(ValueError, match="alphas and betas must be non-empty"):
         tune_decoder(model, dev, lm, alphas=())
+
+
+def test_decode_log_probs_equals_transcribe():
+    torch.manual_seed(0)
+    model = CTCRecognizer(TINY).eval()
+    feats = [torch.randn(40, 40), torch.randn(25, 40)]
+    lm = CharNgramLM(order=2).fit(["on", "go", "no"])
+    lps = ctc_log_probs(model, feats)
+    assert decode_log_probs(lps) == transcribe(model, feats)
+    kw = dict(decoder="beam", beam_width=4, lm=lm, alpha=0.5, beta=1.0)
+    assert decode_log_probs(lps, **kw) == transcribe(model, feats, **kw)
+    with pytest.raises(TypeError, match="non-empty list"):
+        decode_log_probs(lps[0])
+    with pytest.raises(ValueError, match="decoder must be"):
+        decode_log_probs(lps, decoder="viterbi")
+
+
+def test_fast_recipe_is_a_smoke_run_of_the_full_architecture():
+    fast_model, fast_train = asr_recipe(True)
+    full_model, full_train = asr_recipe(False)
+    assert fast_model == full_model
+    assert fast_train.max_steps is not None and fast_train.max_steps * fast_train.batch_size <= 64
+    assert full_train.max_steps is None and full_train.epochs >= 5
+
+
+def test_sentence_texts_equal_the_corpus_transcripts(tmp_path):
+    from course_lib.data.corpus import sentence_dataset
+
+    ds = sentence_dataset(4, seed=7, conditions="clean", speakers="test", cache_dir=tmp_path)
+    assert sentence_texts(4, seed=7) == list(ds.metadata["label"])
+    assert sentence_texts(6, seed=7)[:4] == sentence_texts(4, seed=7)
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        sentence_texts(3, seed=-1)
+
+
+def test_speech_onset_and_consonant_onset():
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.zeros(4000), 0.5 * torch.randn(4000, generator=g)])
+    assert speech_onset(x) == pytest.approx(0.25)
+    assert speech_onset(x, frame_ms=10) == pytest.approx(0.25)
+    # a noise burst (high frequencies) followed by a 150 Hz tone (voicing)
+    t = torch.arange(4000) / 16000
+    burst = torch.randn(800, generator=g) * 0.3
+    burst = burst - torch.nn.functional.avg_pool1d(burst[None, None], 9, 1, 4)[0, 0]  # high-pass
+    sig = torch.cat([torch.zeros(1600), burst, 0.5 * torch.sin(2 * math.pi * 150 * t)])
+    seg = consonant_onset(sig)
+    assert seg["start_s"] == pytest.approx(0.1, abs=0.011)
+    assert 35 <= seg["duration_ms"] <= 65 and seg["centroid_hz"] > 2500
+    with pytest.raises(ValueError, match="too short"):
+        consonant_onset(torch.randn(100))
+    with pytest.raises(ValueError, match="at least one"):
+        speech_onset(torch.randn(10))
+
+
+def test_checkpoint_loads_and_reaches_its_recorded_figures():
+    from course_lib.data.splits import default_speaker_split
+    from course_lib.tooling.checkpoints import evaluate_checkpoint, get_recipe
+
+    recipe = get_recipe("asr")
+    recorded, measured = evaluate_checkpoint("asr")
+    assert set(recorded) == set(measured)
+    for name, value in recorded.items():
+        assert abs(measured[name] - value) <= recipe.tolerance, (name, value, measured[name])
+    assert measured["cer_mixed"] < 0.25 and measured["cer_noisy"] < 0.4  # a trained recognizer (an untrained one scores CER 1.0)
+    # the evaluation speakers are not training speakers
+    from course_lib.asr import _eval_slices
+
+    train = set(default_speaker_split()["train"])
+    assert all(not set(ds.metadata["speaker"]) & train for ds in _eval_slices().values())
+

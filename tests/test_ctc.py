@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
 from course_lib.ctc import (collapse, count_alignments, ctc_forced_align, ctc_forward, ctc_loss,
-                            enumerate_alignments, extend_with_blanks)
+                            enumerate_alignments, extend_with_blanks, min_ctc_frames)
 
 
 def test_collapse_merges_repeats_then_drops_blanks():
@@ -26,6 +26,28 @@ def test_enumeration_matches_brute_force_and_count(target, T):
     brute = sorted(p for p in itertools.product(range(4), repeat=T) if collapse(p) == target)
     assert enumerate_alignments(target, T) == brute
     assert count_alignments(target, T) == len(brute)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=5))
+def test_min_ctc_frames_is_where_alignments_start_to_exist(target):
+    need = min_ctc_frames(target)
+    assert need == len(target) + sum(a == b for a, b in zip(target, target[1:]))
+    assert count_alignments(target, need) >= 1
+    if need > 1:
+        assert count_alignments(target, need - 1) == 0
+        lp = torch.randn(need - 1, 1, 4).log_softmax(-1)
+        nll = ctc_loss(lp, torch.tensor([target]), torch.tensor([need - 1]), torch.tensor([len(target)]), reduction="none")
+        assert torch.isinf(nll).all()
+        with pytest.raises(ValueError, match="no alignment exists"):
+            ctc_forced_align(lp[:, 0], target)
+
+
+def test_min_ctc_frames_bad_input():
+    with pytest.raises(ValueError, match="must not contain the blank"):
+        min_ctc_frames([1, 0, 2])
+    with pytest.raises(TypeError, match="sequence of ints"):
+        min_ctc_frames("ab")
 
 
 def _batch(draw_T, lengths, V, seed):

@@ -711,3 +711,39 @@ def test_clip_features_window_stays_inside_the_clip():
 def test_clip_features_bad_input(waves, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         clip_features(waves, **kwargs)
+
+
+# ---------------------------------------------------------------- equal steps, stratified train-dev
+def test_cycle_to_steps_gives_exact_steps_and_full_passes():
+    from course_lib.generalization import cycle_to_steps
+    from course_lib.training import TrainConfig, make_classifier, train_classifier
+
+    X, y = torch.randn(38, 4, generator=torch.Generator().manual_seed(0)), torch.arange(38) % 3
+    Xr, yr = cycle_to_steps(X, y, steps=20, batch_size=16, seed=1)
+    assert Xr.shape == (320, 4) and yr.shape == (320,)
+    counts = torch.bincount((Xr[:, None, :] == X[None]).all(-1).float().argmax(1), minlength=38)
+    assert int(counts.min()) >= 8 and int(counts.max()) <= 9            # 320 / 38 = 8.4 passes
+    assert torch.equal(cycle_to_steps(X, y, 20, 16, seed=1)[0], Xr)   # seeded
+    for n in (10, 38):
+        h = train_classifier(make_classifier(4, 8, 3), cycle_to_steps(X[:n], y[:n], 20, 16), None,
+                             TrainConfig(epochs=1, batch_size=16), measure_train=False)
+        assert h.steps == 20
+    with pytest.raises(ValueError, match="same length"):
+        cycle_to_steps(X, y[:5], 3, 2)
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        cycle_to_steps(X, y, 0, 2)
+
+
+def test_stratified_holdout_keeps_the_class_mix():
+    from course_lib.generalization import stratified_holdout
+
+    labels = np.array(["silence"] * 20 + ["yes"] * 100 + ["no"] * 80)
+    mask = stratified_holdout(labels, 0.15, seed=3)
+    assert [int(mask[labels == k].sum()) for k in ("silence", "yes", "no")] == [3, 15, 12]
+    assert np.array_equal(mask, stratified_holdout(list(labels), 0.15, seed=3))
+    assert not np.array_equal(mask, stratified_holdout(labels, 0.15, seed=4))
+    assert stratified_holdout(torch.tensor([0, 0, 1, 1]), 0.0).sum() == 0
+    with pytest.raises(ValueError, match=r"fraction must lie in \[0, 1\)"):
+        stratified_holdout(labels, 1.0)
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        stratified_holdout([], 0.1)

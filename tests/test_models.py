@@ -8,7 +8,17 @@ from torch import nn
 from course_lib.mel import log_mel
 from course_lib.data.noise import pink_noise, snr_db
 from course_lib.kws import fit_and_score, simulate_conditions, spec_augment_transform
-from course_lib.models import KWS_CNN, SOUND_CNN, AudioCNN, CNNConfig, FrontEnd, count_parameters, dataset_features
+from course_lib.models import (
+    KWS_CNN,
+    SOUND_CNN,
+    AudioCNN,
+    CNNConfig,
+    FrontEnd,
+    count_parameters,
+    dataset_features,
+    few_shot_transfer,
+    predict,
+)
 from course_lib.training import TrainConfig, train_classifier
 
 
@@ -112,6 +122,67 @@ def test_model_bad_input():
         dataset_features([{"waveform": torch.zeros(400), "target": 0}], [])
     with pytest.raises(TypeError, match="model must be an nn.Module"):
         count_parameters("model")
+
+
+# ------------------------------------------------------------------ predict and few-shot transfer
+def test_predict_is_argmax_in_eval_mode_in_chunks():
+    model = AudioCNN(CNNConfig(n_mels=20, n_classes=4, channels=(4,)), seed=0).train()
+    X = torch.randn(7, 20, 11, generator=_gen(3))
+    got = predict(model, X, batch_size=3)
+    assert not model.training and got.dtype == torch.int64
+    with torch.no_grad():
+        torch.testing.assert_close(got, model(X).argmax(-1))
+    with pytest.raises(ValueError, match="positive int"):
+        predict(model, X, batch_size=0)
+
+
+def _few_shot_data():
+    g = _gen(4)
+    X, y = torch.randn(60, 20, 11, generator=g), torch.arange(60) % 3
+    X[y == 1, :6] += 2.0
+    X[y == 2, 12:] += 2.0
+    return X, y
+
+
+def test_few_shot_frozen_head_equals_training_the_whole_frozen_model():
+    X, y = _few_shot_data()
+    cfg = CNNConfig(n_mels=20, n_classes=3, channels=(8, 8))
+    enc = AudioCNN(cfg.with_classes(5), seed=1)
+    train_classifier(enc, (X, y), None, TrainConfig(epochs=2, batch_size=16))
+    tc = TrainConfig(epochs=4, batch_size=4, lr=0.01)
+    table = few_shot_transfer((X, y), (X, y), {"frozen": enc}, tc, shots=(3,), draws=1, config=cfg, seed=0)
+    # the same draw, trained the slow way: the whole model with a frozen encoder
+    g = torch.Generator().manual_seed(1000 * 3 + 0)
+    pick = torch.cat([torch.nonzero(y == k).flatten()[torch.randperm(int((y == k).sum()), generator=g)[:3]]
+                      for k in range(3)])
+    slow = AudioCNN(cfg, seed=0).load_encoder_from(enc).freeze_encoder()
+    train_classifier(slow, (X[pick], y[pick]), None, tc, measure_train=False)
+    assert table.loc[0, "accuracy"] == pytest.approx(float((predict(slow, X) == y).double().mean()))
+    assert table.loc[0, "trainable_params"] == 8 * 3 + 3  # the head only
+
+
+def test_few_shot_scratch_trains_everything_and_draws_differ():
+    X, y = _few_shot_data()
+    cfg = CNNConfig(n_mels=20, n_classes=3, channels=(4,))
+    tc = TrainConfig(epochs=2, batch_size=4)
+    table = few_shot_transfer((X, y), (X, y), {"scratch": None}, tc, shots=(2, 5), draws=2, config=cfg)
+    assert table["labels_per_class"].tolist() == [2, 2, 5, 5] and table["draw"].tolist() == [0, 1, 0, 1]
+    assert (table["trainable_params"] == count_parameters(AudioCNN(cfg))).all()
+    pd_again = few_shot_transfer((X, y), (X, y), {"scratch": None}, tc, shots=(2, 5), draws=2, config=cfg)
+    assert table.equals(pd_again)  # seeded
+
+
+def test_few_shot_bad_input():
+    X, y = _few_shot_data()
+    tc = TrainConfig(epochs=1)
+    with pytest.raises(ValueError, match="fewer than shots=50"):
+        few_shot_transfer((X, y), (X, y), {"s": None}, tc, shots=(50,))
+    with pytest.raises(ValueError, match="encoders must map"):
+        few_shot_transfer((X, y), (X, y), {}, tc)
+    with pytest.raises(TypeError, match="AudioCNN or None"):
+        few_shot_transfer((X, y), (X, y), {"s": "model"}, tc, shots=(2,))
+    with pytest.raises(ValueError, match="shots must be"):
+        few_shot_transfer((X, y), (X, y), {"s": None}, tc, shots=5)
 
 
 # ------------------------------------------------------------------ kws recipe

@@ -23,7 +23,7 @@ IDS = [p.stem for p in NOTEBOOKS]
 #: FAST must finish in 60 s on 2 cores; in the suite two notebooks share the
 #: two cores (pytest -n 2), so the test allows this factor on top.
 FAST_LIMIT_S = 60
-SHARED_CORES_SLACK = 1.5
+SHARED_CORES_SLACK = 2.0  # pytest -n 2 runs two notebooks at once on 2 cores: each gets about one core (CI saw 05 at 98 s)
 
 
 def _code(nb):
@@ -100,19 +100,10 @@ def _assert_outputs_match(path, res):
         "(re-bake with `course bake` if the change is intended):\n" + "\n".join(map(str, problems[:15])))
 
 
-#: Notebooks that still train the models they evaluate in FAST mode (issue 9, section 2 moves them to
-#: committed checkpoints): their training results legitimately differ with other CPU kernels, so their
-#: stored outputs are checked on this machine's kernels only, until they evaluate checkpoints.
-TRAINS_IN_FAST = {"04_optimization_and_training_loop", "05_generalization_and_regularization",
-                  "07_sound_and_keyword_classification", "08_asr_with_ctc"}
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_stored_outputs_hold_with_cpu_dispatch_forced_down(path, tmp_path):
     """Another CPU computes with other kernels: baseline ones (no AVX2/AVX-512) must reproduce the outputs."""
-    if path.stem in TRAINS_IN_FAST:
-        pytest.skip(f"{path.stem} still trains its models in FAST (issue 9 section 2): checked on default kernels only")
     res = execute_notebook(path, fast=True, seed=0, build_dir=tmp_path, extra_env=reduced_dispatch_env())
     assert res.status == "ok", res.error
     _assert_outputs_match(path, res)

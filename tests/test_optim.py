@@ -14,6 +14,7 @@ from course_lib.optim import (
     AdamW,
     Momentum,
     RMSprop,
+    clip_grad_norm_,
     cosine_lr,
     optimize_path,
     ravine,
@@ -229,3 +230,40 @@ def test_momentum_and_adam_beat_sgd_on_the_ravine():
     sgd = final(lambda p: SGD(p, lr=0.04))
     assert final(lambda p: Momentum(p, lr=0.04, momentum=0.9)) < sgd
     assert final(lambda p: Adam(p, lr=0.1)) < sgd
+
+
+# ---------------------------------------------------------------- gradient clipping
+@pytest.mark.parametrize("max_norm", [0.01, 0.5, 1e6])
+def test_clip_grad_norm_matches_torch(max_norm):
+    a, b = _model(torch.float64), _model(torch.float64)
+    X, y = _data(torch.float64)
+    for m in (a, b):
+        nn.functional.cross_entropy(m(X[0]), y[0]).backward()
+        m[0].bias.grad = None                                  # a parameter without a gradient is skipped
+    ours = clip_grad_norm_(a.parameters(), max_norm)
+    theirs = float(nn.utils.clip_grad_norm_([p for p in b.parameters() if p.grad is not None], max_norm))
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert (p.grad is None) == (q.grad is None)
+        if p.grad is not None:
+            assert torch.allclose(p.grad, q.grad, rtol=1e-12, atol=0)
+
+
+def test_clip_grad_norm_keeps_direction_and_caps_length():
+    w = torch.zeros(3, requires_grad=True)
+    w.grad = torch.tensor([30.0, -40.0, 0.0])
+    assert clip_grad_norm_(w, 2.0) == pytest.approx(50.0)
+    assert float(w.grad.norm()) == pytest.approx(2.0, rel=1e-6)
+    assert torch.allclose(w.grad / w.grad.norm(), torch.tensor([0.6, -0.8, 0.0]))
+    small = torch.zeros(2, requires_grad=True)
+    small.grad = torch.tensor([0.3, 0.4])
+    assert clip_grad_norm_([small], 1.0) == pytest.approx(0.5) and small.grad.tolist() == pytest.approx([0.3, 0.4])
+    assert clip_grad_norm_([torch.zeros(2, requires_grad=True)], 1.0) == 0.0   # no gradients at all
+
+
+def test_clip_grad_norm_bad_input():
+    w = torch.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="max_norm must be > 0"):
+        clip_grad_norm_([w], 0.0)
+    with pytest.raises(TypeError, match="max_norm must be a float"):
+        clip_grad_norm_([w], "1")

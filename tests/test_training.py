@@ -189,6 +189,15 @@ def test_gradient_clipping_is_applied():
     step = torch.cat([(p.detach() - b).reshape(-1) for p, b in zip(model.parameters(), before)])
     assert h.grad_norm[0] > 10  # the pre-clipping norm is reported
     assert float(step.norm()) == pytest.approx(0.5, rel=1e-4)  # SGD step = lr * clipped grad
+    assert h.step_grad_norm == pytest.approx(h.grad_norm)  # one step: the per-step record is the epoch mean
+
+
+def test_history_records_every_step():
+    X, y = _blobs()
+    h = train_classifier(make_classifier(10, 16, 3), (X, y), None, TrainConfig(epochs=3, batch_size=64, lr=0.05))
+    assert h.steps == 3 * 4 == len(h.step_loss) == len(h.step_grad_norm)  # 240 examples: 4 batches per epoch
+    assert h.grad_norm[0] == pytest.approx(np.mean(h.step_grad_norm[:4]))
+    assert h.step_loss[0] > h.step_loss[-1] > 0
 
 
 def test_early_stopping_callback_stops_and_restores():
@@ -458,3 +467,27 @@ def test_batch_transform_bad_input():
         train_classifier(make_classifier(4, 8, 2), (X, y), None, cfg, batch_transform=3)
     with pytest.raises(ValueError, match="batch's shape"):
         train_classifier(make_classifier(4, 8, 2), (X, y), None, cfg, batch_transform=lambda xb, g: xb[:, :2])
+
+
+def test_plot_gradient_clipping_draws_threshold_applied_norm_and_divergence():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from course_lib.plots.training import plot_gradient_clipping
+
+    nan = float("nan")
+    axes = plot_gradient_clipping({"free": [3.0, 9.0, nan], "clipped": [3.0, 2.0, 1.5]},
+                                  {"free": [1.0, 40.0, nan], "clipped": [1.0, 5.0, 3.0]}, 2.0,
+                                  clipped="clipped", chance=3.0)
+    labels = [line.get_label() for line in axes[1].get_lines()]
+    assert "threshold c = 2" in labels and "clipped: applied (after clipping)" in labels
+    applied = [line for line in axes[1].get_lines() if line.get_label() == "clipped: applied (after clipping)"][0]
+    assert list(applied.get_ydata()) == [1.0, 2.0, 2.0]
+    assert any("not finite from step 2" in line.get_label() for line in axes[0].get_lines())
+    assert axes[0].get_yscale() == "log"
+    with pytest.raises(ValueError, match="same run names"):
+        plot_gradient_clipping({"a": [1.0]}, {"b": [1.0]}, 1.0)
+    with pytest.raises(ValueError, match="clip_norm must be a number > 0"):
+        plot_gradient_clipping({"a": [1.0]}, {"a": [1.0]}, 0.0)
+    with pytest.raises(ValueError, match="clipped must name one of the runs"):
+        plot_gradient_clipping({"a": [1.0]}, {"a": [1.0]}, 1.0, clipped="b")

@@ -82,3 +82,19 @@ def test_bad_input():
         edit_alignment("abc", ["a"])
     with pytest.raises(ValueError, match="unit must be"):
         error_counts(["a"], ["a"], unit="phone")
+
+
+def test_normalize_is_applied_to_both_sides_and_keeps_real_errors():
+    from course_lib.data.text import normalize_transcript
+
+    refs = ["Set a timer for 25 minutes.", "Turn ON the kitchen lights."]
+    hyps = ["set a timer for twenty five minutes", "turn off the kitchen lights"]
+    assert wer(refs, hyps) > 0.5
+    assert wer(refs, hyps, normalize=normalize_transcript) == pytest.approx(1 / 12)
+    assert cer(refs[0], hyps[0], normalize=normalize_transcript) == 0.0
+    normed = ([normalize_transcript(r) for r in refs], [normalize_transcript(h) for h in hyps])
+    assert error_counts(refs, hyps, "char", normalize=normalize_transcript) == error_counts(*normed, "char")
+    assert wer(refs, hyps, normalize=str.lower) == wer([r.lower() for r in refs], hyps)
+    with pytest.raises(TypeError, match="normalize must be a function"):
+        wer(refs, hyps, normalize="lower")
+

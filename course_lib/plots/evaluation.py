@@ -1,10 +1,12 @@
-"""Plot helpers for evaluation: reliability diagrams and confusion matrices: each takes ``ax=None``, returns the axes, and leaves showing the figure to the notebook.
+"""Plot helpers for evaluation: confusion matrices, per-slice accuracies with intervals and few-shot curves: each takes ``ax=None``, returns the axes, and leaves showing the figure to the notebook.
 """
 from __future__ import annotations
 
 
 __all__ = [
     "plot_confusion_matrix",
+    "plot_slice_accuracy",
+    "plot_few_shot",
 ]
 
 
@@ -62,4 +64,103 @@ def plot_confusion_matrix(cm, classes, ax=None, *, normalize=True, title="Confus
                 if cm[i, j]:
                     ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=8,
                             color="white" if shown[i, j] > 0.5 * (shown.max() or 1) else "black")
+    return ax
+
+
+def plot_slice_accuracy(tables, ax=None, *, title="Accuracy per slice", drop=("all",), xlabel="test slice"):
+    """Grouped bars: the accuracy of several runs on each slice, with their confidence intervals.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        Run name -> table indexed by slice with columns ``accuracy``, ``low``
+        and ``high`` (:func:`course_lib.metrics.per_slice_accuracy` with
+        ``confidence=``); the first table's slices set the order.
+    ax : matplotlib Axes, optional
+    title : str
+    drop : tuple of str
+        Slices left out (the ``all`` row by default).
+    xlabel : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"accuracy": [0.8, 0.5], "low": [0.6, 0.3], "high": [0.9, 0.7]}, index=["clean", "far"])
+    >>> ax = plot_slice_accuracy({"run A": t, "run B": t})
+    >>> len(ax.patches), ax.get_ylabel()
+    (4, 'accuracy (95 % interval)')
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if not hasattr(tables, "items") or not tables:
+        raise ValueError("tables must be a non-empty mapping of run name -> per-slice table")
+    for name, t in tables.items():
+        missing = {"accuracy", "low", "high"} - set(getattr(t, "columns", []))
+        if missing:
+            raise ValueError(f"table {name!r} lacks columns {sorted(missing)}; use per_slice_accuracy(..., confidence=0.95)")
+    slices = [s for s in next(iter(tables.values())).index if s not in drop]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    width = 0.8 / len(tables)
+    x = np.arange(len(slices))
+    for k, (name, t) in enumerate(tables.items()):
+        acc = t.loc[slices, "accuracy"].to_numpy(float)
+        err = np.stack([acc - t.loc[slices, "low"].to_numpy(float), t.loc[slices, "high"].to_numpy(float) - acc])
+        ax.bar(x + (k - (len(tables) - 1) / 2) * width, acc, width, yerr=err, capsize=2, label=name,
+               error_kw={"elinewidth": 0.8})
+    ax.set_xticks(x, labels=slices)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy (95 % interval)")
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def plot_few_shot(results, ax=None, *, title="Few labels: accuracy per model"):
+    """Accuracy against labelled clips per class, one line per model (mean over draws, each draw a dot).
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Columns ``labels_per_class``, ``model``, ``accuracy`` (one row per
+        draw), as :func:`course_lib.models.few_shot_transfer` returns.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"labels_per_class": [5, 5, 20, 20], "model": ["a"] * 4, "accuracy": [0.4, 0.5, 0.7, 0.8]})
+    >>> ax = plot_few_shot(r)
+    >>> ax.get_xlabel(), len(ax.lines)
+    ('labelled clips per class', 1)
+    """
+    import matplotlib.pyplot as plt
+
+    missing = {"labels_per_class", "model", "accuracy"} - set(getattr(results, "columns", []))
+    if missing:
+        raise ValueError(f"results lacks columns {sorted(missing)} (use few_shot_transfer's table)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    for k, (name, group) in enumerate(results.groupby("model", sort=False)):
+        colour = f"C{k}"
+        mean = group.groupby("labels_per_class")["accuracy"].mean()
+        ax.plot(mean.index, mean.to_numpy(), marker="o", color=colour, label=f"{name} (mean)")
+        ax.scatter(group["labels_per_class"], group["accuracy"], color=colour, alpha=0.35, s=14)
+    ax.set_xticks(sorted(results["labels_per_class"].unique()))
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("labelled clips per class")
+    ax.set_ylabel("test accuracy (dots: draws)")
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

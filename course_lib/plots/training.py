@@ -8,6 +8,7 @@ __all__ = [
     "plot_loss_surface_paths",
     "plot_history",
     "plot_curves",
+    "plot_gradient_clipping",
 ]
 
 def plot_learning_curve(sizes, train_err, dev_err, ax=None, *, target_error=None, title="Learning curve"):
@@ -241,3 +242,80 @@ def plot_curves(curves, ax=None, *, xlabel="step", ylabel="loss", title="", logy
     ax.set_title(title)
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_gradient_clipping(step_loss, step_grad_norm, clip_norm, axes=None, *, clipped=None, chance=None):
+    """The mechanism of gradient clipping, step by step: loss, gradient norm, threshold.
+
+    Left: the mini-batch loss of every run per step (log scale), with the
+    step where a run's loss first became non-finite marked. Right: each
+    run's global gradient norm *before* clipping, the threshold ``clip_norm``
+    and, for the ``clipped`` run, the norm actually applied
+    (``min(norm, clip_norm)``).
+
+    Parameters
+    ----------
+    step_loss, step_grad_norm : dict of str to 1-D array
+        Per-step values of each run (``History.step_loss``,
+        ``History.step_grad_norm``), the same names in both.
+    clip_norm : float
+        The threshold (drawn as a horizontal line).
+    axes : pair of matplotlib Axes, optional
+    clipped : str, optional
+        The name of the run trained with clipping.
+    chance : float, optional
+        A reference loss drawn dashed (e.g. ``log K``, the loss of a uniform guess).
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes, shape (2,)
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> axes = plot_gradient_clipping({"a": [3.0, 2.0, float("nan")], "b": [3.0, 2.0, 1.0]},
+    ...                               {"a": [1.0, 50.0, float("nan")], "b": [1.0, 3.0, 2.0]}, 2.0, clipped="b")
+    >>> axes[1].get_ylabel()
+    'global gradient norm'
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if not isinstance(step_loss, dict) or not step_loss or set(step_loss) != set(step_grad_norm or {}):
+        raise ValueError("step_loss and step_grad_norm must be non-empty dicts with the same run names")
+    if isinstance(clip_norm, bool) or not isinstance(clip_norm, (int, float)) or not clip_norm > 0:
+        raise ValueError(f"clip_norm must be a number > 0, got {clip_norm!r}")
+    if clipped is not None and clipped not in step_loss:
+        raise ValueError(f"clipped must name one of the runs {sorted(step_loss)}, got {clipped!r}")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    axes = np.asarray(axes).reshape(-1)
+    for i, name in enumerate(step_loss):
+        colour = f"C{i}"
+        loss = np.asarray(step_loss[name], dtype=float)
+        norm = np.asarray(step_grad_norm[name], dtype=float)
+        if loss.ndim != 1 or norm.shape != loss.shape:
+            raise ValueError(f"run {name!r}: step_loss and step_grad_norm must be 1-D of one length")
+        steps = np.arange(loss.size)
+        axes[0].plot(steps, np.where(np.isfinite(loss), loss, np.nan), color=colour, lw=1, label=name)
+        axes[1].plot(steps, np.where(np.isfinite(norm), norm, np.nan), color=colour, lw=1, label=f"{name}: before clipping")
+        bad = np.flatnonzero(~np.isfinite(loss))
+        if bad.size:
+            last = loss[np.isfinite(loss)]
+            axes[0].plot([bad[0]], [last.max() if last.size else 1.0], "x", color=colour, ms=9,
+                         label=f"{name}: loss not finite from step {bad[0]}")
+        if name == clipped:
+            axes[1].plot(steps, np.minimum(norm, clip_norm), color="C2", lw=1.4, ls="--",
+                         label=f"{name}: applied (after clipping)")
+    axes[1].axhline(clip_norm, color="k", lw=1.2, ls=":", label=f"threshold c = {clip_norm:g}")
+    if chance is not None:
+        axes[0].axhline(chance, color="gray", lw=1, ls="--", label=f"chance (log K = {chance:.2f})")
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.set_xlabel("optimiser step")
+        ax.legend(fontsize="x-small")
+    axes[0].set_ylabel("mini-batch cross-entropy (nats)")
+    axes[0].set_title("Loss per step")
+    axes[1].set_ylabel("global gradient norm")
+    axes[1].set_title("Gradient norm per step")
+    return axes

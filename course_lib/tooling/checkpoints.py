@@ -46,8 +46,15 @@ __all__ = [
 
 #: name -> ``"module:function"``; the function takes no argument and returns a :class:`CheckpointRecipe`.
 RECIPES: dict[str, str] = {
+    "asr": "course_lib.asr:asr_checkpoint_recipe",
     "calibration": "course_lib.calibration:calibration_checkpoint_recipe",
     "features_curve": "course_lib.features:features_checkpoint_recipe",
+    "kws": "course_lib.kws:kws_checkpoint_recipe",
+    "kws_clean": "course_lib.kws:kws_clean_checkpoint_recipe",
+    "kws_specaug": "course_lib.kws:kws_specaug_checkpoint_recipe",
+    "kws_sim": "course_lib.kws:kws_sim_checkpoint_recipe",
+    "kws_commands": "course_lib.kws:kws_commands_checkpoint_recipe",
+    "sound": "course_lib.kws:sound_checkpoint_recipe",
 }
 
 
