@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from course_lib.mel import log_mel
 from course_lib.augment import spec_augment
-from course_lib.checks import check_lengths, check_positive_int, check_tensor
+from course_lib.checks import check_float, check_int, check_lengths, check_log_probs, check_positive_int, check_tensor
 from course_lib.data.text import BLANK, CHARS, ids_to_text
 from course_lib.decoding import CharNgramLM, DecoderConfig, greedy_decode, prefix_beam_search
 from course_lib.shapes import lengths_to_mask, pad_collate
@@ -84,7 +84,8 @@ class ASRConfig:
     def __post_init__(self) -> None:
         for name in ("n_mels", "conv_channels", "hidden", "n_layers", "vocab_size"):
             check_positive_int(getattr(self, name), name)
-        if not 0.0 <= self.dropout < 1.0:
+        check_float(self.dropout, "dropout", min_value=0.0)
+        if not self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
         if self.n_mels < 4:
             raise ValueError(f"n_mels must be >= 4 (two stride-2 convolutions), got {self.n_mels}")
@@ -131,10 +132,15 @@ class CTCTrainConfig:
         if self.max_steps is not None:
             check_positive_int(self.max_steps, "max_steps")
         for name in ("lr", "clip_norm"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if not 0.0 <= self.warmup_frac < 1.0:
+            check_float(getattr(self, name), name, min_value=0.0, min_inclusive=False)
+        check_float(self.weight_decay, "weight_decay", min_value=0.0)
+        check_float(self.warmup_frac, "warmup_frac", min_value=0.0)
+        if not self.warmup_frac < 1.0:
             raise ValueError(f"warmup_frac must lie in [0, 1), got {self.warmup_frac}")
+        for name in ("freq_mask", "time_mask", "seed"):
+            check_int(getattr(self, name), name, min_value=0)
+        if not isinstance(self.spec_augment, bool):
+            raise TypeError(f"spec_augment must be a bool, got {type(self.spec_augment).__name__}")
 
 
 def conv_output_lengths(lengths: Tensor) -> Tensor:
@@ -145,7 +151,11 @@ def conv_output_lengths(lengths: Tensor) -> Tensor:
     >>> conv_output_lengths(torch.tensor([1, 4, 5, 100])).tolist()
     [1, 1, 2, 25]
     """
-    out = lengths
+    out = check_tensor(lengths, "lengths", ndim=1)
+    if out.is_floating_point() or out.dtype == torch.bool:
+        raise TypeError(f"lengths must be an integer tensor of frame counts, got {out.dtype}")
+    if int(out.min()) < 1:
+        raise ValueError(f"lengths must be frame counts >= 1, got min {int(out.min())}")
     for _ in range(2):
         out = torch.div(out - 1, 2, rounding_mode="floor") + 1
     return out
@@ -361,6 +371,18 @@ def train_ctc(model: CTCRecognizer, train: dict, config: CTCTrainConfig = CTCTra
     if len(train["feats"]) != len(train["targets"]) or not train["feats"]:
         raise ValueError(f"train needs as many targets as feats (and at least one), got "
                          f"{len(train['feats'])} and {len(train['targets'])}")  # fmt: skip
+    if dev is not None and (not isinstance(dev, dict) or not {"feats", "texts"} <= set(dev)):
+        raise TypeError(f"dev must be None or a dict with 'feats' and 'texts', got {type(dev).__name__}")
+    vocab = model.config.vocab_size
+    for i, tg in enumerate(train["targets"]):
+        tg = check_tensor(tg, f"train targets[{i}]", ndim=1, nonempty=False)
+        if tg.is_floating_point() or tg.dtype == torch.bool:
+            raise TypeError(f"train targets[{i}] must be an integer tensor of label ids, got {tg.dtype}")
+        if tg.numel() and (int(tg.min()) < 0 or int(tg.max()) >= vocab or bool((tg == BLANK).any())):
+            raise ValueError(
+                f"train targets[{i}] must hold label ids in [1, {vocab - 1}] (vocab_size={vocab}, "
+                f"blank={BLANK} excluded), got {tg.tolist()}"
+            )
     gen = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)  # dropout draws from the global generator
     lengths = [f.shape[0] for f in train["feats"]]
@@ -469,6 +491,8 @@ def transcribe(model: CTCRecognizer, feats: Sequence[Tensor], *, decoder: str = 
     >>> isinstance(hyps[0], str)
     True
     """
+    if not isinstance(model, CTCRecognizer):
+        raise TypeError(f"model must be a CTCRecognizer, got {type(model).__name__}")
     if isinstance(feats, Tensor) or not isinstance(feats, Sequence) or not feats:
         raise TypeError("feats must be a non-empty list of (T, F) tensors (one per utterance)")
     if decoder not in ("greedy", "beam"):
@@ -495,7 +519,7 @@ def decode_log_probs(log_probs: Sequence[Tensor], *, decoder: str = "greedy", be
         raise TypeError("log_probs must be a non-empty list of (T, V) tensors (one per utterance)")
     texts = []
     for lp in log_probs:
-        lp = check_tensor(lp, "log_probs[i]", ndim=2, floating=True, finite=False)
+        lp = check_log_probs(lp, "log_probs[i]", ndim=2)
         if decoder == "greedy":
             ids = greedy_decode(lp[:, None])[0]  # (T', V) -> (T', 1, V)
         else:
@@ -612,6 +636,8 @@ def tune_decoder(model: CTCRecognizer, dev: dict, lm: CharNgramLM, config: Decod
 
     from course_lib.wer import cer
 
+    if not isinstance(model, CTCRecognizer):
+        raise TypeError(f"model must be a CTCRecognizer, got {type(model).__name__}")
     if not isinstance(config, DecoderConfig):
         raise TypeError(f"config must be a DecoderConfig, got {type(config).__name__}")
     if not isinstance(lm, CharNgramLM):

@@ -50,7 +50,7 @@ _WINDOWS = ("hann", "hamming", "rectangular")
 
 
 # --------------------------------------------------------------------------- helpers
-def _audio(x, name: str = "audio") -> torch.Tensor:
+def _audio(x, name: str = "x") -> torch.Tensor:
     """Validate ``(..., time)`` floating audio and return it as a tensor."""
     return check_tensor(x, name, min_ndim=1, floating=True)
 

@@ -193,6 +193,7 @@ def spec_augment(
     (torch.Size([2, 40, 50]), True, True)
     """
     spec = check_tensor(spec, "spec", min_ndim=2, floating=True)
+    mask_value = _check_mask_value(mask_value)
     mask = spec_augment_masks(
         tuple(spec.shape),
         n_freq_masks=n_freq_masks,
@@ -212,9 +213,18 @@ def spec_augment(
             fill = (spec * valid[:, None, :]).sum(dim=(-2, -1)) / count
             fill = fill[:, None, None]
         return torch.where(mask, fill.to(spec.dtype), spec)
+    return spec.masked_fill(mask, mask_value)
+
+
+def _check_mask_value(mask_value) -> float | str:
+    """``"mean"`` or a finite number (a NaN or infinite fill would poison every masked cell)."""
+    if isinstance(mask_value, str) and mask_value == "mean":
+        return mask_value
     if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float)):
         raise ValueError(f"mask_value must be a number or 'mean', got {mask_value!r}")
-    return spec.masked_fill(mask, float(mask_value))
+    if not math.isfinite(mask_value):
+        raise ValueError(f"mask_value must be a finite number or 'mean', got {mask_value}")
+    return float(mask_value)
 
 
 class SpecAugment(nn.Module):
@@ -253,7 +263,7 @@ class SpecAugment(nn.Module):
             freq_mask_param=_non_negative_int(freq_mask_param, "freq_mask_param"),
             n_time_masks=_non_negative_int(n_time_masks, "n_time_masks"),
             time_mask_param=_non_negative_int(time_mask_param, "time_mask_param"),
-            mask_value=mask_value,
+            mask_value=_check_mask_value(mask_value),
         )
         self.generator = _generator(seed)
 

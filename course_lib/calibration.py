@@ -164,8 +164,8 @@ def bayes_posterior(prior, likelihood) -> torch.Tensor:
 # calibration measures
 # --------------------------------------------------------------------------
 
-def _check_probs_labels(probs, labels) -> tuple[torch.Tensor, torch.Tensor]:
-    probs = check_tensor(probs, "probs", ndim=2, floating=True).double()
+def _check_probs_labels(probs, labels, name: str = "probs") -> tuple[torch.Tensor, torch.Tensor]:
+    probs = check_tensor(probs, name, ndim=2, floating=True).double()
     labels = as_tensor(labels, "labels")
     if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.is_complex():
         raise TypeError(f"labels must be an integer tensor of class indices, got dtype {labels.dtype}")
@@ -393,8 +393,8 @@ def ece_change_interval(probs_before, probs_after, labels, n_bins: int = 15, *, 
     >>> change, low, high
     (0.0, 0.0, 0.0)
     """
-    before, labels_c = _check_probs_labels(probs_before, labels)
-    after, _ = _check_probs_labels(probs_after, labels)
+    before, labels_c = _check_probs_labels(probs_before, labels, "probs_before")
+    after, _ = _check_probs_labels(probs_after, labels, "probs_after")
     if before.shape != after.shape:
         raise ValueError(f"probs_before {tuple(before.shape)} and probs_after {tuple(after.shape)} must match")
     n_boot = check_positive_int(n_boot, "n_boot")
@@ -594,6 +594,9 @@ def keyword_clip_features(dataset, rows=None, *, chunk: int = 500, progress: boo
     from course_lib.mel import clip_features
 
     chunk = check_positive_int(chunk, "chunk")
+    if isinstance(dataset, (str, bytes)) or not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset must be the keyword dataset (indexable items with 'waveform'), "
+                        f"got {type(dataset).__name__}")  # fmt: skip
     if rows is None:
         idx = np.arange(len(dataset))
     else:
@@ -673,6 +676,8 @@ def train_clip_mlp(train, dev=None, *, epochs: int = 40, seed: int = 0, progress
     """
     from course_lib.training import TrainConfig, train_classifier
 
+    if not isinstance(train, (tuple, list)) or len(train) != 2:
+        raise TypeError(f"train must be a tuple (features, labels), got {type(train).__name__}")
     X, y = train
     X = check_tensor(X, "train features", ndim=2, floating=True)
     model = ClipMLP(X.shape[1], seed=seed).fit_scaler(X)
@@ -692,6 +697,8 @@ def slice_figures(model: nn.Module, features, labels, slices, *, n_bins: int = 1
     >>> sorted(slice_figures(model, torch.zeros(4, 4), torch.tensor([0, 1, 2, 0]), ["a", "a", "b", "b"], order=["a"]))
     ['acc_a', 'confidence_a', 'ece_a']
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     with torch.no_grad():
         probs = torch.softmax(model(check_tensor(features, "features", ndim=2, floating=True)).double(), dim=1)
     table = calibration_by_slice(probs, labels, slices, n_bins, order=order)

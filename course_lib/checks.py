@@ -61,7 +61,9 @@ def check_tensor(
     dtypes : iterable of torch.dtype, optional
         Allowed dtypes.
     finite : bool
-        Reject NaN and infinity (floating tensors only).
+        Reject NaN and infinity (floating tensors only). With ``finite=False``
+        infinities are allowed (e.g. ``-inf`` log-probabilities) but NaN is
+        still rejected: no course function has a use for it.
     nonempty : bool
         Reject tensors with zero elements.
 
@@ -80,6 +82,8 @@ def check_tensor(
     """
     x = as_tensor(x, name)
     shape = tuple(x.shape)
+    if ndim is not None and (isinstance(ndim, (bool, str)) or not isinstance(ndim, (int, tuple, list, range))):
+        raise TypeError(f"ndim must be an int or a sequence of int, got {type(ndim).__name__}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in allowed:
@@ -98,6 +102,12 @@ def check_tensor(
             raise TypeError(f"{name} must have dtype in {list(dtypes)}, got {x.dtype}")
     if nonempty and x.numel() == 0:
         raise ValueError(f"{name} is empty (shape {shape}); expected at least one element")
+    if not finite and x.is_floating_point() and x.numel() > 0:
+        nan = torch.isnan(x)
+        if bool(nan.any()):
+            raise ValueError(
+                f"{name} contains NaN values ({int(nan.sum())} of {x.numel()}); expected numbers (inf allowed)"
+            )
     if finite and x.is_floating_point() and x.numel() > 0:
         bad = ~torch.isfinite(x)
         if bool(bad.any()):
@@ -173,3 +183,143 @@ def check_lengths(lengths, batch: int, max_len: int, name: str = "lengths") -> t
             f"got {'min ' + str(int(lengths.min())) if int(lengths.min()) < 0 else 'max ' + str(int(lengths.max()))}"
         )
     return lengths.long()
+
+
+def check_int(value, name: str, *, min_value: int | None = None, max_value: int | None = None) -> int:
+    """Validate an integer (not a bool), optionally within ``[min_value, max_value]``.
+
+    Examples
+    --------
+    >>> check_int(0, "start", min_value=0)
+    0
+    >>> check_int(-3, "start", min_value=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: start must be an int >= 0, got -3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    _check_bounds(min_value, max_value)
+    value = int(value)
+    if min_value is not None and value < min_value:
+        raise ValueError(f"{name} must be an int >= {min_value}, got {value}")
+    if max_value is not None and value > max_value:
+        raise ValueError(f"{name} must be an int <= {max_value}, got {value}")
+    return value
+
+
+def check_float(
+    value,
+    name: str,
+    *,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    min_inclusive: bool = True,
+    allow_none: bool = False,
+) -> float | None:
+    """Validate a finite real number (not a bool), optionally bounded; return it as a float.
+
+    Examples
+    --------
+    >>> check_float(0.5, "lr", min_value=0.0, min_inclusive=False)
+    0.5
+    >>> check_float(float("nan"), "lr")
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be a finite number, got nan
+    >>> check_float("0.1", "lr")
+    Traceback (most recent call last):
+    ...
+    TypeError: lr must be a real number, got str
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.dtype == torch.bool:
+            value = value.item()
+        else:
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    _check_bounds(min_value, max_value)
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if min_value is not None and (value < min_value or (not min_inclusive and value == min_value)):
+        op = ">=" if min_inclusive else ">"
+        raise ValueError(f"{name} must be {op} {min_value}, got {value}")
+    if max_value is not None and value > max_value:
+        raise ValueError(f"{name} must be <= {max_value}, got {value}")
+    return value
+
+
+def _check_bounds(min_value, max_value) -> None:
+    for bound, v in (("min_value", min_value), ("max_value", max_value)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+            raise TypeError(f"{bound} must be a number or None, got {type(v).__name__}")
+
+
+def check_instance(value, types, name: str, what: str | None = None):
+    """Validate ``isinstance(value, types)``; ``what`` describes the expected kind in the message.
+
+    Examples
+    --------
+    >>> check_instance("a", dict, "figures")
+    Traceback (most recent call last):
+    ...
+    TypeError: figures must be a dict, got str
+    """
+    if not isinstance(value, types):
+        if what is None:
+            tup = types if isinstance(types, tuple) else (types,)
+            what = " or ".join(t.__name__ for t in tup)
+            what = ("an " if what[0].lower() in "aeiou" else "a ") + what
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
+def check_labels(labels, name: str, n_classes: int | None = None, *, ndim: int | None = 1) -> torch.Tensor:
+    """Validate integer class labels (int dtype, ``0 <= label < n_classes``).
+
+    Examples
+    --------
+    >>> check_labels(torch.tensor([0, 2]), "y", 3).tolist()
+    [0, 2]
+    >>> check_labels(torch.tensor([0, 3]), "y", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: y must hold class indices in [0, 2] (n_classes=3), got max 3
+    """
+    if n_classes is not None:
+        n_classes = check_positive_int(n_classes, "n_classes")
+    labels = check_tensor(labels, name, ndim=ndim)
+    if labels.is_floating_point() or labels.dtype == torch.bool or labels.is_complex():
+        raise TypeError(f"{name} must be an integer tensor of class indices (torch.long), got {labels.dtype}")
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo < 0:
+        raise ValueError(f"{name} must hold class indices >= 0, got min {lo}")
+    if n_classes is not None and hi >= n_classes:
+        raise ValueError(
+            f"{name} must hold class indices in [0, {n_classes - 1}] (n_classes={n_classes}), got max {hi}"
+        )
+    return labels
+
+
+def check_log_probs(x, name: str = "log_probs", *, ndim: int | Sequence[int] | None = None) -> torch.Tensor:
+    """Validate log-probabilities: floating, no NaN, no ``+inf`` (``-inf``, log 0, is allowed).
+
+    Examples
+    --------
+    >>> check_log_probs(torch.tensor([0.0, float("-inf")])).tolist()
+    [0.0, -inf]
+    >>> check_log_probs(torch.tensor([float("nan"), 0.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: log_probs contains NaN or +inf (1 of 2); expected log-probabilities (finite, or -inf for log 0)
+    """
+    x = check_tensor(x, name, ndim=ndim, floating=True, finite=False)
+    bad = torch.isnan(x) | (x == float("inf"))
+    if bool(bad.any()):
+        raise ValueError(
+            f"{name} contains NaN or +inf ({int(bad.sum())} of {x.numel()}); "
+            f"expected log-probabilities (finite, or -inf for log 0)"
+        )
+    return x

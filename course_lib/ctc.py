@@ -19,7 +19,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from course_lib.checks import check_lengths, check_positive_int, check_tensor
+from course_lib.checks import check_lengths, check_log_probs, check_positive_int, check_tensor
 
 __all__ = [
     "collapse",
@@ -208,9 +208,7 @@ def enumerate_alignments(target: Sequence[int] | Tensor, T: int, blank: int = 0,
 
 
 def _check_ctc_inputs(log_probs, targets, input_lengths, target_lengths, blank):
-    log_probs = check_tensor(log_probs, "log_probs", ndim=3, floating=True, finite=False)
-    if bool(torch.isnan(log_probs).any()):
-        raise ValueError("log_probs contains NaN; expected log-probabilities (e.g. from log_softmax)")
+    log_probs = check_log_probs(log_probs, "log_probs", ndim=3)
     T, B, V = log_probs.shape
     blank = _check_blank(blank)
     if blank >= V:
@@ -224,7 +222,8 @@ def _check_ctc_inputs(log_probs, targets, input_lengths, target_lengths, blank):
     if targets.ndim == 2 and targets.shape[0] != B:
         raise ValueError(f"targets (B, S) must have B={B} rows like log_probs (T, B, V), got shape {tuple(targets.shape)}")
     max_s = targets.shape[1] if targets.ndim == 2 else targets.shape[0]
-    target_lengths = check_lengths(target_lengths, B, max_s, "target_lengths")
+    target_lengths = check_lengths(target_lengths, B, max_s, "target_lengths" if targets.ndim == 2
+                                   else "target_lengths (into the concatenated 1-D targets)")  # fmt: skip
     if targets.ndim == 1:  # concatenated targets -> padded (B, S)
         if int(target_lengths.sum()) != targets.shape[0]:
             raise ValueError(f"1-D targets must be the concatenation of all targets: sum(target_lengths)="
@@ -413,7 +412,7 @@ def ctc_forced_align(log_probs, target, blank: int = 0) -> tuple[Tensor, Tensor]
     >>> ctc_forced_align(lp, [1, 2])[0].tolist()
     [1, 0, 2]
     """
-    log_probs = check_tensor(log_probs, "log_probs", ndim=2, floating=True, finite=False)
+    log_probs = check_log_probs(log_probs, "log_probs", ndim=2)
     T, V = log_probs.shape
     target = _int_list(target, "target")
     blank = _check_blank(blank)

@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from course_lib.checks import check_lengths, check_positive_int, check_tensor
+from course_lib.checks import check_lengths, check_log_probs, check_positive_int, check_tensor
 from course_lib.data.text import BLANK, CHARS
 from course_lib.ctc import collapse
 
@@ -66,7 +66,7 @@ def greedy_decode(log_probs, lengths=None, blank: int = BLANK) -> list[list[int]
     >>> greedy_decode(lp)
     [[1, 1]]
     """
-    log_probs = check_tensor(log_probs, "log_probs", ndim=3, floating=True, finite=False)
+    log_probs = check_log_probs(log_probs, "log_probs", ndim=3)
     T, B, V = log_probs.shape
     if isinstance(blank, bool) or not isinstance(blank, int) or not 0 <= blank < V:
         raise ValueError(f"blank must be an int in [0, {V}) (log_probs is (T, B, V)), got {blank!r}")
@@ -225,6 +225,13 @@ class CharNgramLM:
 
     def perplexity(self, texts: Sequence[str]) -> float:
         """Per-token perplexity (characters and EOS) on ``texts``."""
+        if isinstance(texts, str) or not isinstance(texts, Sequence):
+            raise TypeError(f"texts must be a list of str (one per sentence), got {type(texts).__name__}")
+        if not texts:
+            raise ValueError("texts is empty; expected at least one sentence")
+        bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+        if bad:
+            raise TypeError(f"texts must hold str, got {bad[0]}")
         total = sum(self.sentence_log_prob(t) for t in texts)
         n = sum(len(t) + 1 for t in texts)
         return math.exp(-total / n)
@@ -278,16 +285,20 @@ def prefix_beam_search(log_probs, beam_width: int = 8, blank: int = BLANK, lm: C
     >>> prefix_beam_search(lp, beam_width=4)   # greedy says [1, 1]; summing paths prefers [1]
     [1]
     """
-    log_probs = check_tensor(log_probs, "log_probs", ndim=2, floating=True, finite=False)
+    log_probs = check_log_probs(log_probs, "log_probs", ndim=2)
     T, V = log_probs.shape
     beam_width = check_positive_int(beam_width, "beam_width")
     if isinstance(blank, bool) or not isinstance(blank, int) or not 0 <= blank < V:
         raise ValueError(f"blank must be an int in [0, {V}) (log_probs is (T, V)), got {blank!r}")
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(f"labels must be a sequence of str (one per symbol), got {type(labels).__name__}")
     if len(labels) < V:
         raise ValueError(f"labels must name all V={V} symbols, got {len(labels)}")
     for name, v in (("alpha", alpha), ("beta", beta)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise TypeError(f"{name} must be a finite number, got {v!r}")
+    if isinstance(prune_logp, bool) or not isinstance(prune_logp, (int, float)) or not prune_logp < math.inf:
+        raise TypeError(f"prune_logp must be a number < inf (-inf keeps every label), got {prune_logp!r}")
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}")
     if lm is not None:

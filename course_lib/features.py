@@ -496,6 +496,11 @@ def curve_figures(table) -> dict:
     >>> curve_figures(pd.DataFrame({"n_speakers": [2, 2], "replica": [0, 1], "acc": [0.5, 0.7]}))
     {'acc_cnn_n2': 0.6}
     """
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame) or not {"n_speakers", "acc"} <= set(table.columns):
+        raise TypeError(f"table must be a pandas.DataFrame with 'n_speakers' and 'acc' columns "
+                        f"(from evaluate_curve_cnns), got {type(table).__name__}")  # fmt: skip
     mean = table.groupby("n_speakers").acc.mean()
     return {f"acc_cnn_n{int(n)}": round(float(a), 4) for n, a in mean.items()}
 

@@ -48,7 +48,7 @@ import torch
 from torch import Tensor
 
 from course_lib.augment import add_noise, add_reverb, spec_augment
-from course_lib.checks import check_positive_int, check_tensor
+from course_lib.checks import check_float, check_positive_int, check_sample_rate, check_tensor
 from course_lib.data.text import COMMANDS, DIGITS
 from course_lib.metrics import per_slice_accuracy
 from course_lib.models import KWS_CNN, SOUND_CNN, AudioCNN, CNNConfig, FrontEnd, predict
@@ -152,8 +152,19 @@ def build_noise_bank(
     talkers = check_tensor(talkers, "talkers", ndim=2, floating=True)
     if talkers.shape[0] % 3:
         raise ValueError(f"talkers must hold a multiple of 3 clips (three babbles), got {talkers.shape[0]}")
+    sample_rate = check_sample_rate(sample_rate)
+    seconds = check_float(seconds, "seconds", min_value=0.0, min_inclusive=False)
     n = int(round(seconds * sample_rate))
     check_positive_int(n, "seconds * sample_rate")
+    if not hasattr(sounds, "metadata") or not hasattr(sounds, "__getitem__"):
+        raise TypeError(f"sounds must be the sound dataset (items with 'waveform', a metadata table), "
+                        f"got {type(sounds).__name__}")  # fmt: skip
+    sounds_sr = getattr(sounds, "sample_rate", None)
+    if sounds_sr is not None and sounds_sr != sample_rate:
+        raise ValueError(f"sounds is sampled at {sounds_sr} Hz but sample_rate is {sample_rate} Hz; "
+                         f"resample the dataset or pass sample_rate={sounds_sr}")  # fmt: skip
+    if isinstance(sound_names, str) or not isinstance(sound_names, (list, tuple)):
+        raise TypeError(f"sound_names must be a list or tuple of class names, got {type(sound_names).__name__}")
     labels = list(sounds.metadata["label"])
     missing = [name for name in sound_names if name not in labels]
     if missing:

@@ -17,6 +17,8 @@ Shapes: logits ``(N, K)`` (N examples, K classes), class targets ``(N,)``
 from __future__ import annotations
 
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -229,9 +231,29 @@ class LogisticRegression:
         >>> dw.tolist(), float(db)
         ([-0.5, -1.0], -0.5)
         """
+        X, y, w, b, l2 = LogisticRegression._check_gradient_args(X, y, w, b, l2)
         m = X.shape[0]
         err = sigmoid(X @ w + b) - y  # (m,)
         return X.T @ err / m + l2 * w, err.mean()
+
+    @staticmethod
+    def _check_gradient_args(X, y, w, b, l2):
+        X = check_tensor(X, "X", ndim=2, floating=True)
+        y = check_tensor(y, "y", ndim=1)  # 0/1 labels, float or int
+        if y.dtype == torch.bool or y.is_complex():
+            raise TypeError(f"y must hold 0/1 labels as a float or int tensor, got {y.dtype}")
+        w = check_tensor(w, "w", ndim=1, floating=True)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must have {X.shape[0]} labels (one per row of X), got {y.shape[0]}")
+        if w.shape[0] != X.shape[1]:
+            raise ValueError(f"w must have {X.shape[1]} weights (one per column of X), got {w.shape[0]}")
+        if isinstance(b, torch.Tensor):
+            b = check_tensor(b, "b", ndim=0, floating=True)
+        elif isinstance(b, bool) or not isinstance(b, (int, float)) or not math.isfinite(b):
+            raise TypeError(f"b must be a finite number or a 0-d tensor, got {b!r}")
+        if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not math.isfinite(l2) or l2 < 0:
+            raise TypeError(f"l2 must be a finite number >= 0, got {l2!r}")
+        return X, y, w, b, l2
 
     def fit(self, X, y) -> "LogisticRegression":
         """Run ``n_iter`` gradient descent steps from ``w = 0, b = 0``.
@@ -253,7 +275,9 @@ class LogisticRegression:
         self.loss_history_ = []
         for _ in range(self.n_iter):
             self.loss_history_.append(self.cost(X, y, w, b))
-            dw, db = self.gradients(X, y, w, b, self.l2)
+            # the formula of gradients(), without re-validating the same inputs 1000 times
+            err = sigmoid(X @ w + b) - y  # (m,)
+            dw, db = X.T @ err / X.shape[0] + self.l2 * w, err.mean()
             w = w - self.lr * dw
             b = b - self.lr * db
         self.loss_history_.append(self.cost(X, y, w, b))
@@ -292,7 +316,14 @@ class LogisticRegression:
 # multi-class
 # --------------------------------------------------------------------------
 
-def _check_class_inputs(scores: Tensor, target, weight, name: str, ignore_index: int | None = None):
+_NO_IGNORE = object()  # focal_loss has no ignore_index
+
+
+def _check_class_inputs(scores: Tensor, target, weight, name: str, ignore_index=_NO_IGNORE):
+    if ignore_index is _NO_IGNORE:
+        ignore_index = None
+    elif isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        raise TypeError(f"ignore_index must be an int (a target value to skip), got {type(ignore_index).__name__}")
     scores = check_tensor(scores, name, ndim=2, floating=True)
     n, k = scores.shape
     target = check_tensor(target, "target", ndim=1)
@@ -409,7 +440,7 @@ def cross_entropy(
     if target_t.is_floating_point():  # soft targets
         if target_t.shape != logits_t.shape:
             raise ValueError(
-                f"soft targets must have the shape of logits {tuple(logits_t.shape)}, got {tuple(target_t.shape)}"
+                f"target: soft targets must have the shape of logits {tuple(logits_t.shape)}, got {tuple(target_t.shape)}"
             )
         check_tensor(target_t, "target")
         if bool((target_t < 0).any()):

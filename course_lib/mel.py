@@ -20,11 +20,7 @@ import math
 import numpy as np
 import torch
 from torch import nn
-from course_lib.checks import (
-    check_positive_int,
-    check_sample_rate,
-    check_tensor,
-)
+from course_lib.checks import check_float, check_positive_int, check_sample_rate, check_tensor
 from course_lib.audio import _audio, _check_choice, _check_hop_and_window, spectrogram
 from course_lib.audio import window
 
@@ -242,6 +238,8 @@ def mel_spectrogram(
     torch.Size([2, 40, 101])
     """
     sample_rate = check_sample_rate(sample_rate)
+    check_float(f_min, "f_min", min_value=0.0)
+    check_float(f_max, "f_max", allow_none=True)
     spec = spectrogram(  # validates x (in stft)
         x, n_fft, hop_length, win_length, power=power, window_kind=window_kind, center=center, pad_mode=pad_mode
     )

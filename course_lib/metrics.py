@@ -119,9 +119,9 @@ def confusion_matrix(y_true, y_pred, n_classes: int, *, normalize: str | None = 
     """
     y_true, y_pred = _pair(y_true, y_pred)
     k = check_positive_int(n_classes, "n_classes")
-    top = max(int(y_true.max()), int(y_pred.max()))
-    if top >= k:
-        raise ValueError(f"labels must lie in [0, {k - 1}] for n_classes={k}, got a label {top}")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if int(y.max()) >= k:
+            raise ValueError(f"{name} labels must lie in [0, {k - 1}] for n_classes={k}, got a label {int(y.max())}")
     if normalize not in (None, "true"):
         raise ValueError(f"normalize must be None or 'true', got {normalize!r}")
     flat = y_true * k + y_pred  # one bin per (true, predicted) cell

@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
+import operator
+
 import pandas as pd
 import torch
 from torch import Tensor, nn
@@ -131,12 +133,29 @@ def dataset_features(dataset, indices: Sequence[int] | None = None, front_end: F
     front_end = FrontEnd() if front_end is None else front_end
     if not isinstance(front_end, FrontEnd):
         raise TypeError(f"front_end must be a FrontEnd, got {type(front_end).__name__}")
-    if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+    if isinstance(dataset, (str, bytes)) or not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
         raise TypeError(f"dataset must be an indexable dataset of items, got {type(dataset).__name__}")
-    indices = range(len(dataset)) if indices is None else [int(i) for i in indices]
+    if indices is not None and (isinstance(indices, (str, bytes)) or not hasattr(indices, "__iter__")):
+        raise TypeError(f"indices must be a sequence of int, got {type(indices).__name__}")
+    if indices is not None:
+        try:
+            indices = [operator.index(i) for i in indices]
+        except TypeError:
+            raise TypeError("indices must be a sequence of int item positions") from None
+    indices = range(len(dataset)) if indices is None else indices
     if len(indices) == 0:
         raise ValueError("indices is empty; expected at least one item")
-    batch = collate_audio([dataset[i] for i in indices])
+    dataset_sr = getattr(dataset, "sample_rate", None)
+    if dataset_sr is not None and dataset_sr != front_end.sample_rate:
+        raise ValueError(f"dataset is sampled at {dataset_sr} Hz but the front end expects "
+                         f"{front_end.sample_rate} Hz; resample the clips or use FrontEnd(sample_rate={dataset_sr})")  # fmt: skip
+    items = [dataset[i] for i in indices]
+    for item in items[:1]:
+        item_sr = item.get("sample_rate") if isinstance(item, dict) else None
+        if item_sr is not None and item_sr != front_end.sample_rate:
+            raise ValueError(f"dataset items are sampled at {item_sr} Hz but the front end expects "
+                             f"{front_end.sample_rate} Hz; resample the clips first")  # fmt: skip
+    batch = collate_audio(items)
     if int(batch["lengths"].min()) != batch["waveform"].shape[-1]:
         raise ValueError("clips must all have the same length (pad or crop them first)")
     target = batch["target"]
@@ -438,8 +457,12 @@ def few_shot_transfer(
     from course_lib.metrics import accuracy
     from course_lib.training import train_classifier
 
+    if not isinstance(train, (tuple, list)) or len(train) != 2:
+        raise TypeError(f"train must be a tuple (X, y), got {type(train).__name__}")
     X, y = train
     X = check_tensor(X, "train X", ndim=3, floating=True)
+    if not isinstance(test, (tuple, list)) or len(test) != 2:
+        raise TypeError(f"test must be a tuple (X, y), got {type(test).__name__}")
     Xt, yt = test
     n_classes = int(max(int(y.max()), int(yt.max()))) + 1
     draws = check_positive_int(draws, "draws")

@@ -627,6 +627,8 @@ class RMSNorm(nn.Module):
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None, elementwise_affine: bool = True):
         super().__init__()
+        if not isinstance(normalized_shape, (int, tuple, list, torch.Size)):
+            raise TypeError(f"normalized_shape must be an int or a sequence of int, got {type(normalized_shape).__name__}")
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         for s in shape:
             check_positive_int(s, "normalized_shape")

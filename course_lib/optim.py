@@ -69,6 +69,8 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor], lr: float):
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of tensors (e.g. model.parameters()), got a single Tensor")
+        if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be an iterable of tensors (e.g. model.parameters()), got {type(params).__name__}")
         self.params = list(params)
         if not self.params:
             raise ValueError("params is empty: the optimizer has nothing to update")
@@ -346,8 +348,7 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float, eps: float = 1e-6
     >>> clip_grad_norm_([w], 1.0), [round(v, 4) for v in w.grad.tolist()]
     (5.0, [0.6, 0.8])
     """
-    if isinstance(params, Tensor):
-        params = [params]
+    params = _check_params(params)
     max_norm = _check_nonneg(max_norm, "max_norm", positive=True)
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
@@ -363,6 +364,19 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float, eps: float = 1e-6
 # --------------------------------------------------------------------------
 # learning-rate schedules (pure functions of the step index)
 # --------------------------------------------------------------------------
+
+def _check_params(params) -> list[Tensor]:
+    """One tensor or an iterable of tensors, as a list."""
+    if isinstance(params, Tensor):
+        return [params]
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be a tensor or an iterable of tensors, got {type(params).__name__}")
+    params = list(params)
+    bad = [type(p).__name__ for p in params if not isinstance(p, Tensor)]
+    if bad:
+        raise TypeError(f"params must hold tensors (parameters), got {bad[0]}")
+    return params
+
 
 def _check_step(step) -> int:
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):

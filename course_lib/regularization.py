@@ -320,7 +320,12 @@ def early_stopping_epoch(
     min_delta = _check_nonneg(min_delta, "min_delta")
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-    vals = [float(v) for v in values]
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"values must be a sequence of numbers (one per epoch), got {type(values).__name__}")
+    try:
+        vals = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise TypeError("values must be a sequence of numbers (one per epoch)") from None
     if not vals:
         raise ValueError("values is empty; give the dev metric of at least one epoch")
     sign = 1.0 if mode == "min" else -1.0
@@ -464,6 +469,15 @@ class Mixup(nn.Module):
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mixed cross-entropy in training mode, plain cross-entropy in eval mode."""
+        logits = check_tensor(logits, "logits", ndim=2, floating=True)
+        y = check_tensor(y, "y", ndim=1)
+        if y.is_floating_point() or y.dtype == torch.bool or y.is_complex():
+            raise TypeError(f"y must be an integer tensor of class indices (torch.long), got {y.dtype}")
+        if y.shape[0] != logits.shape[0]:
+            raise ValueError(f"y must have one label per row of logits ({logits.shape[0]}), got {y.shape[0]}")
+        if int(y.min()) < 0 or int(y.max()) >= logits.shape[1]:
+            raise ValueError(f"y must hold class indices in [0, {logits.shape[1] - 1}] (logits has "
+                             f"{logits.shape[1]} classes), got min {int(y.min())}, max {int(y.max())}")  # fmt: skip
         ce = nn.functional.cross_entropy
         if not self.training or self.perm_ is None:
             return ce(logits, y)

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from course_lib.checks import check_positive_int, check_tensor
+from course_lib.checks import check_float, check_instance, check_positive_int, check_tensor
 from course_lib.optim import warmup_cosine_lr
 from course_lib.normalization import RMSNorm, _check_float
 
@@ -304,7 +304,9 @@ def make_optimizer(
     """
     if name not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {name!r}")
-    params = list(params)
+    lr = check_float(lr, "lr", min_value=0.0)
+    weight_decay = check_float(weight_decay, "weight_decay", min_value=0.0)
+    params = _check_params(params, "params")
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     if name == "momentum":
@@ -312,6 +314,22 @@ def make_optimizer(
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
+def _check_params(params, name: str, *, allow_empty: bool = False) -> list[Tensor]:
+    """An iterable of tensors (parameters) as a list; a clear error for anything else."""
+    if isinstance(params, (str, bytes, Tensor)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of parameters (e.g. model.parameters()), "
+                        f"got {type(params).__name__}")  # fmt: skip
+    params = list(params)
+    if any(isinstance(p, dict) for p in params):
+        return params  # parameter groups, as torch.optim accepts them
+    bad = [type(p).__name__ for p in params if not isinstance(p, Tensor)]
+    if bad:
+        raise TypeError(f"{name} must hold tensors (parameters), got {bad[0]}")
+    if not params and not allow_empty:
+        raise ValueError(f"{name} is empty; expected at least one parameter")
+    return params
 
 
 def _check_split(split, name: str) -> tuple[Tensor, Tensor]:
@@ -331,12 +349,14 @@ def _check_split(split, name: str) -> tuple[Tensor, Tensor]:
 
 
 def _check_logits(logits: Tensor, y: Tensor) -> None:
-    assert logits.ndim == 2 and logits.shape[0] == y.shape[0], (
-        f"model must map (B, F) to (B, K) logits; got {tuple(logits.shape)} for {y.shape[0]} targets"
-    )
-    assert int(y.max()) < logits.shape[1], (
-        f"target class {int(y.max())} out of range for {logits.shape[1]} logits"
-    )
+    if not isinstance(logits, Tensor) or logits.ndim != 2 or logits.shape[0] != y.shape[0]:
+        got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+        raise ValueError(f"model must map (B, F) to (B, K) logits; got {got} for {y.shape[0]} targets")
+    if int(y.max()) >= logits.shape[1]:
+        raise ValueError(
+            f"y holds class {int(y.max())}, out of range for the model's {logits.shape[1]} logits "
+            f"(expected class indices in [0, {logits.shape[1] - 1}])"
+        )
 
 
 @torch.no_grad()
@@ -372,8 +392,11 @@ def evaluate(
     >>> sorted(m), round(m["acc"] + m["error"], 6)
     (['acc', 'error', 'loss'], 1.0)
     """
+    check_instance(model, nn.Module, "model", "a torch.nn.Module")
     X, y = _check_split((X, y), "evaluate")
     batch_size = check_positive_int(batch_size, "batch_size")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a callable (logits, y) -> loss, got {type(loss_fn).__name__}")
     loss_fn = F.cross_entropy if loss_fn is None else loss_fn
     was_training = model.training
     model.eval()
@@ -404,6 +427,7 @@ def gradient_norm(model_or_params, norm_type: float = 2.0) -> float:
     1.7321
     """
     params = model_or_params.parameters() if isinstance(model_or_params, nn.Module) else model_or_params
+    params = _check_params(params, "model_or_params", allow_empty=True)
     _check_float(norm_type, "norm_type", positive=True)
     grads = [p.grad.detach() for p in params if p.grad is not None]
     if not grads:

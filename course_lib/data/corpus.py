@@ -40,7 +40,7 @@ from torch.utils.data import Dataset
 from course_lib.data import conditions as C
 from course_lib.data import devices as D
 from course_lib.data import noise as N
-from course_lib.checks import check_positive_int
+from course_lib.checks import check_positive_int, check_sample_rate
 from course_lib.tooling.runtime import data_cache_dir
 from course_lib.data.sounds import SOUND_CLASSES, _np_sound
 from course_lib.data.tts import Speaker, _synth_batch, speakers as all_speakers
@@ -301,6 +301,20 @@ def _render_one(task: str, p: dict, audio: dict) -> tuple[np.ndarray, dict]:
 
 
 # --------------------------------------------------------------------------- dataset
+def _check_dataset_fields(metadata, classes, task, sample_rate, required: Sequence[str]) -> int:
+    """Shared validation of a dataset's metadata table, class names, task and sample rate."""
+    if not isinstance(metadata, pd.DataFrame):
+        raise TypeError(f"metadata must be a pandas.DataFrame (one row per clip), got {type(metadata).__name__}")
+    missing = [c for c in required if c not in metadata.columns]
+    if missing and (len(metadata) or "offset" in required):
+        raise ValueError(f"metadata must have the columns {list(required)}; missing {missing}")
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray, pd.Index)):
+        raise TypeError(f"classes must be a sequence of class names, got {type(classes).__name__}")
+    if not isinstance(task, str):
+        raise TypeError(f"task must be a str, got {type(task).__name__}")
+    return check_sample_rate(sample_rate)
+
+
 class AudioDataset(Dataset):
     """Clips stored as one int16 array with offsets; items are dicts.
 
@@ -319,7 +333,18 @@ class AudioDataset(Dataset):
 
     def __init__(self, audio: np.ndarray, metadata: pd.DataFrame, classes: Sequence[str], task: str,
                  sample_rate: int = SAMPLE_RATE, audio_path: str | None = None) -> None:  # fmt: skip
-        assert {"offset", "n_samples"} <= set(metadata.columns)
+        sample_rate = _check_dataset_fields(metadata, classes, task, sample_rate, ("offset", "n_samples"))
+        if audio is None and audio_path is None:
+            raise TypeError("audio must be a 1-D int16 numpy array (or None with audio_path), got None")
+        if audio is not None:
+            if not isinstance(audio, np.ndarray):
+                raise TypeError(f"audio must be a 1-D int16 numpy array, got {type(audio).__name__}")
+            if audio.ndim != 1 or audio.dtype != np.int16:
+                raise ValueError(f"audio must be a 1-D int16 numpy array, got dtype {audio.dtype}, "
+                                 f"shape {audio.shape}")  # fmt: skip
+            if len(metadata) and int((metadata["offset"] + metadata["n_samples"]).max()) > audio.shape[0]:
+                raise ValueError(f"audio holds {audio.shape[0]} samples but metadata's offset + n_samples "
+                                 f"reaches {int((metadata['offset'] + metadata['n_samples']).max())}")  # fmt: skip
         self._audio = audio
         self._audio_path = audio_path
         self.metadata = metadata.reset_index(drop=True)
@@ -459,8 +484,8 @@ def collate_audio(batch: Sequence[dict]) -> dict:
 
 
 # --------------------------------------------------------------------------- cache
-def _check_args(n, seed, conditions, snr_db, room, device, noise, n_workers):
-    n = check_positive_int(n, "n_clips")
+def _check_args(n, seed, conditions, snr_db, room, device, noise, n_workers, n_name: str = "n_clips"):
+    n = check_positive_int(n, n_name)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise TypeError(f"seed must be a non-negative int, got {seed!r}")
     valid = ["mixed", *C.SLICES]
@@ -551,7 +576,8 @@ def _map_chunks(chunks, n_workers: int):
 
 def _dataset(task: str, n: int, seed: int, conditions: str, snr_db, room, device, noise, speakers, cache_dir,
              n_workers, progress: bool, echo=None) -> AudioDataset:  # fmt: skip
-    n, seed = _check_args(n, seed, conditions, snr_db, room, device, noise, n_workers)
+    n, seed = _check_args(n, seed, conditions, snr_db, room, device, noise, n_workers,
+                          n_name="n_utts" if task == "sentences" else "n_clips")  # fmt: skip
     pool = _speaker_pool(speakers)
     overrides = {"snr_db": None if snr_db is None else float(snr_db), "room": room, "device": device, "noise": noise}
     classes = {"keywords": KEYWORD_CLASSES, "sentences": CHARS, "sounds": SOUND_CLASSES}[task]

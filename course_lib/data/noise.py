@@ -220,6 +220,16 @@ def mix_at_snr(signal: torch.Tensor, noise: torch.Tensor, snr_db: float | torch.
         ) from None
     if isinstance(snr_db, torch.Tensor):
         snr = check_tensor(snr_db, "snr_db").double()
+        batch_shape = tuple(signal.shape[:-1])
+        try:
+            fits = tuple(torch.broadcast_shapes(snr.shape, batch_shape)) == batch_shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"snr_db must broadcast to signal.shape[:-1] = {batch_shape} (one SNR per item), "
+                f"got shape {tuple(snr.shape)}"
+            )
     else:
         snr = torch.tensor(_check_number(snr_db, "snr_db"), dtype=torch.float64)
     s64, n64 = signal.double(), noise.double()

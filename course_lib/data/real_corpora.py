@@ -33,9 +33,9 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from course_lib.checks import check_sample_rate
+from course_lib.checks import check_instance, check_int, check_sample_rate
 from course_lib.data.text import CHARS, normalize_transcript, text_to_ids
-from course_lib.data.corpus import KEYWORD_CLASSES
+from course_lib.data.corpus import KEYWORD_CLASSES, _check_dataset_fields
 from course_lib.data.text import COMMANDS, DIGITS
 
 __all__ = ["FileAudioDataset", "read_audio", "speech_commands", "librispeech", "fleurs"]
@@ -71,6 +71,12 @@ def read_audio(path: str | os.PathLike, sample_rate: int = 16000, *, start: int 
     import soundfile as sf
 
     sample_rate = check_sample_rate(sample_rate)
+    start = check_int(start, "start", min_value=0)
+    frames = check_int(frames, "frames")
+    if frames < -1:
+        raise ValueError(f"frames must be -1 (read to the end) or a count >= 0, got {frames}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no audio file at {path}")
@@ -101,6 +107,9 @@ class FileAudioDataset(Dataset):
 
     def __init__(self, metadata: pd.DataFrame, classes: Sequence[str], task: str, sample_rate: int = 16000,
                  pad_to: int | None = None) -> None:  # fmt: skip
+        sample_rate = _check_dataset_fields(metadata, classes, task, sample_rate, ("path", "label"))
+        if pad_to is not None:
+            pad_to = check_int(pad_to, "pad_to", min_value=1)
         self.metadata = metadata.reset_index(drop=True)
         self.classes = list(classes)
         self.task = task

@@ -112,6 +112,8 @@ def ids_to_text(ids: Sequence[int] | torch.Tensor) -> str:
     """
     if isinstance(ids, torch.Tensor):
         ids = ids.tolist()
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise TypeError(f"ids must be a sequence of int or an int tensor, got {type(ids).__name__}")
     out = []
     for i in ids:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < len(CHARS):

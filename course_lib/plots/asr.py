@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+from course_lib.plots import _validate as V
+
 
 __all__ = [
     "plot_ctc_lattice",
@@ -40,7 +42,11 @@ def plot_ctc_lattice(alpha, states, ax=None, *, frame_s=None, title="CTC forward
     import matplotlib.pyplot as plt
     import numpy as np
 
-    a = np.asarray(alpha, dtype=float)
+    states = V.names(states, "states")
+    a = V.array(alpha, "alpha", ndim=2, inf="-")  # log alpha: -inf where no path reaches
+    V.axes(ax)
+    V.number(floor, "floor")
+    V.number(frame_s, "frame_s", positive=True, allow_none=True)
     if a.ndim != 2 or a.shape[1] != len(states):
         raise ValueError(f"alpha must be (T, S) with S={len(states)} states, got shape {a.shape}")
     if ax is None:
@@ -89,7 +95,12 @@ def plot_posteriogram(log_probs, labels, ax=None, *, frame_s=None, title="Per-fr
     import matplotlib.pyplot as plt
     import numpy as np
 
-    p = np.exp(np.asarray(log_probs, dtype=float))
+    labels = V.names(labels, "labels")
+    p = np.exp(V.array(log_probs, "log_probs", ndim=2, inf="-"))
+    V.axes(ax)
+    V.number(frame_s, "frame_s", positive=True, allow_none=True)
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ValueError(f"top must be a positive int or None, got {top!r}")
     if p.ndim != 2 or p.shape[1] != len(labels):
         raise ValueError(f"log_probs must be (T, V) with V={len(labels)} labels, got shape {p.shape}")
     rows = np.arange(p.shape[1])
@@ -146,10 +157,20 @@ def plot_forced_alignment(spec, path, labels, ax=None, *, hop_s=0.01, subsample=
     import matplotlib.pyplot as plt
     import numpy as np
 
-    s = np.asarray(spec, dtype=float)
+    s = V.array(spec, "spec", inf="-")
     if s.ndim != 2:
         raise ValueError(f"spec must be 2-D (n_mels, frames), got shape {s.shape}")
-    path = [int(v) for v in path]
+    labels = V.names(labels, "labels")
+    path = [int(v) for v in V.array(path, "path", ndim=1, kind="int", nonempty=False)]
+    if any(not 0 <= v < len(labels) for v in path):
+        raise ValueError(f"path must hold label ids in [0, {len(labels) - 1}] (one name per id in labels), "
+                         f"got values in [{min(path)}, {max(path)}]")  # fmt: skip
+    V.axes(ax)
+    V.number(hop_s, "hop_s", positive=True)
+    if isinstance(subsample, bool) or not isinstance(subsample, int) or subsample < 1:
+        raise ValueError(f"subsample must be a positive int, got {subsample!r}")
+    if isinstance(blank, bool) or not isinstance(blank, int):
+        raise TypeError(f"blank must be an int (the blank's id), got {type(blank).__name__}")
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3))
     ax.imshow(s, origin="lower", aspect="auto", cmap="magma", extent=(0, s.shape[1] * hop_s, -0.5, s.shape[0] - 0.5),

@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+from course_lib.plots import _validate as V
+
 
 __all__ = [
     "plot_spectrogram",
@@ -64,7 +66,18 @@ def plot_spectrogram(
     import matplotlib.pyplot as plt
     import numpy as np
 
-    s = np.asarray(spec_db, dtype=float)
+    s = V.array(spec_db, "spec_db", inf="-")
+    V.axes(ax)
+    from course_lib.checks import check_positive_int, check_sample_rate
+
+    check_sample_rate(sample_rate)
+    check_positive_int(hop_length, "hop_length")
+    V.number(f_max, "f_max", positive=True, allow_none=True)
+    V.number(vmin, "vmin", allow_none=True)
+    V.number(vmax, "vmax", allow_none=True)
+    V.number(row_start, "row_start")
+    if not isinstance(colorbar, bool):
+        raise TypeError(f"colorbar must be a bool, got {type(colorbar).__name__}")
     if s.ndim != 2:
         raise ValueError(f"spec_db must be 2-D (n_freq, frames), got shape {s.shape}")
     if y_axis not in ("hz", "mel", "coef"):
@@ -119,6 +132,7 @@ def plot_energy_decay(rir, sample_rate=16000, ax=None, *, title="Room impulse re
     from course_lib.data.rooms import measure_rt60
 
     h = check_tensor(rir, "rir", ndim=1, floating=True)
+    V.axes(ax)
     rt60 = measure_rt60(h, sample_rate)
     energy = h.double().pow(2).numpy()
     edc = np.cumsum(energy[::-1])[::-1]

@@ -4,6 +4,8 @@ Each takes ``ax=None``, returns the axes, and leaves showing the figure to the n
 """
 from __future__ import annotations
 
+from course_lib.plots import _validate as V
+
 __all__ = ["RELIABILITY_COLORS", "plot_reliability", "plot_confidence_histogram"]
 
 #: Colours of a reliability diagram: opaque and distinct, so no two areas ever blend into a third colour.
@@ -63,6 +65,7 @@ def plot_reliability(probs, labels, ax=None, *, n_bins=15, label=None, title="Re
 
     if not isinstance(show_counts, bool):
         raise TypeError(f"show_counts must be a bool, got {type(show_counts).__name__}")
+    V.axes(ax)
     bins = reliability_bins(probs, labels, n_bins)
     ece = expected_calibration_error(probs, labels, n_bins)
     if ax is None:
@@ -133,8 +136,9 @@ def plot_confidence_histogram(confidence, correct, ax=None, *, bins=20, title="C
     import matplotlib.pyplot as plt
     import numpy as np
 
-    conf = np.asarray(confidence, dtype=float).reshape(-1)
+    conf = V.array(confidence, "confidence", nan=True, nonempty=False).reshape(-1)  # NaN: the range check below
     ok = np.asarray(correct).reshape(-1)
+    V.axes(ax)
     if ok.dtype != bool:
         raise TypeError(f"correct must be booleans, got dtype {ok.dtype}")
     if conf.shape != ok.shape:

@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+from course_lib.plots import _validate as V
+
 
 __all__ = [
     "plot_mask",
@@ -34,9 +36,17 @@ def plot_mask(mask, ax=None, *, lengths=None, title="Padding mask (True where va
     import matplotlib.pyplot as plt
     import numpy as np
 
-    m = np.asarray(mask)
+    if mask is None or isinstance(mask, (str, bytes, dict)):
+        raise TypeError(f"mask must be a 2-D bool array (B, T), got {type(mask).__name__}")
+    m = np.asarray(mask.detach().cpu() if hasattr(mask, "detach") else mask)
+    V.axes(ax)
     if m.ndim != 2 or m.dtype != bool:
         raise ValueError(f"mask must be a 2-D bool array (B, T), got shape {m.shape} and dtype {m.dtype}")
+    if lengths is not None:
+        lengths = V.array(lengths, "lengths", ndim=1, kind="int")
+        if lengths.shape[0] != m.shape[0] or lengths.min() < 0 or lengths.max() > m.shape[1]:
+            raise ValueError(f"lengths must hold one frame count in [0, T] per row of mask {m.shape}, "
+                             f"got {lengths.tolist()}")  # fmt: skip
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.4 * m.shape[0] + 1.2))
     ax.imshow(m, aspect="auto", cmap="Greys", vmin=0, vmax=1.6, interpolation="nearest")
@@ -80,9 +90,13 @@ def plot_metadata_counts(metadata, column, ax=None, *, by=None, title=None):
 
     if not isinstance(metadata, pd.DataFrame):
         raise TypeError(f"metadata must be a pandas DataFrame, got {type(metadata).__name__}")
+    if len(metadata) == 0:
+        raise ValueError("metadata is empty; expected at least one clip")
+    V.axes(ax)
     for col in [column] + ([by] if by is not None else []):
         if col not in metadata.columns:
-            raise ValueError(f"metadata has no column {col!r}; columns are {list(metadata.columns)}")
+            arg = "column" if col == column else "by"
+            raise ValueError(f"metadata has no column {col!r} (the {arg} argument); columns are {list(metadata.columns)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     if by is None:

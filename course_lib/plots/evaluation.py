@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+from course_lib.plots import _validate as V
+
 
 __all__ = [
     "plot_confusion_matrix",
@@ -37,7 +39,15 @@ def plot_confusion_matrix(cm, classes, ax=None, *, normalize=True, title="Confus
     import matplotlib.pyplot as plt
     import numpy as np
 
-    cm = np.asarray(cm, dtype=float)
+    cm = V.array(cm, "cm")
+    classes = V.names(classes, "classes")
+    V.axes(ax)
+    if annotate is not None and not isinstance(annotate, bool):
+        raise TypeError(f"annotate must be a bool or None (auto), got {type(annotate).__name__}")
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    if (cm < 0).any():
+        raise ValueError("cm must hold counts >= 0 (confusion_matrix without normalize)")
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"cm must be a square (K, K) matrix, got shape {cm.shape}")
     if len(classes) != cm.shape[0]:
@@ -99,6 +109,9 @@ def plot_slice_accuracy(tables, ax=None, *, title="Accuracy per slice", drop=("a
 
     if not hasattr(tables, "items") or not tables:
         raise ValueError("tables must be a non-empty mapping of run name -> per-slice table")
+    V.axes(ax)
+    if isinstance(drop, str) or not isinstance(drop, (tuple, list, set, frozenset)):
+        raise TypeError(f"drop must be a tuple of slice names to leave out, got {type(drop).__name__}")
     for name, t in tables.items():
         missing = {"accuracy", "low", "high"} - set(getattr(t, "columns", []))
         if missing:
@@ -147,6 +160,11 @@ def plot_few_shot(results, ax=None, *, title="Few labels: accuracy per model"):
     """
     import matplotlib.pyplot as plt
 
+    import pandas as pd
+
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be a pandas DataFrame (few_shot_transfer's table), got {type(results).__name__}")
+    V.axes(ax)
     missing = {"labels_per_class", "model", "accuracy"} - set(getattr(results, "columns", []))
     if missing:
         raise ValueError(f"results lacks columns {sorted(missing)} (use few_shot_transfer's table)")

@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+from course_lib.plots import _validate as V
+
 
 __all__ = [
     "plot_learning_curve",
@@ -40,8 +42,13 @@ def plot_learning_curve(sizes, train_err, dev_err, ax=None, *, target_error=None
     import matplotlib.pyplot as plt
     import numpy as np
 
-    sizes = np.asarray(sizes)
-    train_err, dev_err = np.asarray(train_err, dtype=float), np.asarray(dev_err, dtype=float)
+    sizes = V.array(sizes, "sizes", kind="number", nonempty=False)
+    if sizes.size and (sizes <= 0).any():
+        raise ValueError(f"sizes must be positive training-set sizes (log x axis), got {sizes.tolist()}")
+    train_err = V.array(train_err, "train_err", nonempty=False)
+    dev_err = V.array(dev_err, "dev_err", nonempty=False)
+    V.axes(ax)
+    V.number(target_error, "target_error", allow_none=True)
     if sizes.ndim != 1 or train_err.shape != sizes.shape or dev_err.shape != sizes.shape or sizes.size == 0:
         raise ValueError(
             f"sizes, train_err and dev_err must be 1-D of the same non-zero length, "
@@ -109,8 +116,21 @@ def plot_loss_surface_paths(
     import numpy as np
     import torch
 
+    if not callable(surface):
+        raise TypeError(f"surface must be a callable (..., 2) tensor -> loss, e.g. course_lib.optim.ravine, "
+                        f"got {type(surface).__name__}")  # fmt: skip
     if not isinstance(paths, dict) or not paths:
         raise ValueError("paths must be a non-empty dict of name -> (steps + 1, 2) array")
+    V.named_arrays(paths, "paths", ndim=2)
+    V.axes(ax)
+    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
+        raise ValueError(f"levels must be an int >= 2, got {levels!r}")
+    for name, window in (("xlim", xlim), ("ylim", ylim)):
+        window = V.array(window, name, ndim=1)
+        if window.shape != (2,) or not window[0] < window[1]:
+            raise ValueError(f"{name} must be a pair (low, high) with low < high, got {window.tolist()}")
+    if minimum is not None and V.array(minimum, "minimum", ndim=1).shape != (2,):
+        raise ValueError(f"minimum must be a point (x, y), got {minimum!r}")
     for name, path in paths.items():
         path = np.asarray(path)
         if path.ndim != 2 or path.shape[1] != 2:
@@ -171,6 +191,10 @@ def plot_history(history, ax=None, *, metric="loss", mark_best=False, title="Tra
 
     if metric not in ("loss", "acc", "error"):
         raise ValueError(f"metric must be 'loss', 'acc' or 'error', got {metric!r}")
+    if not all(hasattr(history, f"{s}_{m}") for s in ("train", "dev") for m in ("loss", "acc")):
+        raise TypeError(f"history must be a course_lib.training.History (train_loss, dev_loss, ...), "
+                        f"got {type(history).__name__}")  # fmt: skip
+    V.axes(ax)
     source = "acc" if metric == "error" else metric
     train = np.asarray(getattr(history, f"train_{source}"), dtype=float)
     dev = np.asarray(getattr(history, f"dev_{source}"), dtype=float)
@@ -227,6 +251,10 @@ def plot_curves(curves, ax=None, *, xlabel="step", ylabel="loss", title="", logy
 
     if not isinstance(curves, dict) or not curves:
         raise ValueError("curves must be a non-empty dict of name -> 1-D array")
+    V.named_arrays(curves, "curves", ndim=1, nan=True, inf=True)  # a diverged run may hold NaN
+    V.axes(ax)
+    if x is not None:
+        V.array(x, "x", ndim=1, kind="number")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     for name, values in curves.items():
@@ -285,8 +313,14 @@ def plot_gradient_clipping(step_loss, step_grad_norm, clip_norm, axes=None, *, c
         raise ValueError("step_loss and step_grad_norm must be non-empty dicts with the same run names")
     if isinstance(clip_norm, bool) or not isinstance(clip_norm, (int, float)) or not clip_norm > 0:
         raise ValueError(f"clip_norm must be a number > 0, got {clip_norm!r}")
+    V.named_arrays(step_loss, "step_loss", ndim=1, nan=True, inf=True)  # a diverged run holds NaN/inf
+    V.named_arrays(step_grad_norm, "step_grad_norm", ndim=1, nan=True, inf=True)
+    V.number(chance, "chance", allow_none=True)
     if clipped is not None and clipped not in step_loss:
         raise ValueError(f"clipped must name one of the runs {sorted(step_loss)}, got {clipped!r}")
+    if axes is not None and (np.asarray(axes, dtype=object).size != 2
+                             or not all(hasattr(a, "plot") for a in np.asarray(axes, dtype=object).reshape(-1))):
+        raise TypeError(f"axes must be a pair of matplotlib Axes or None, got {type(axes).__name__}")
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     axes = np.asarray(axes).reshape(-1)

@@ -24,7 +24,7 @@ def source_of(obj: Any, *, docstring: bool = False) -> str:
     def claim_within(text: str, value: float, low: float, high: float, *, quiet: bool = False) -> str:
     """
     if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
-        raise TypeError(f"source_of expects a function, method or class, got {type(obj).__name__}")
+        raise TypeError(f"source_of expects obj to be a function, method or class, got {type(obj).__name__}")
     try:
         src = inspect.getsource(obj)
     except (OSError, TypeError) as exc:

@@ -139,6 +139,11 @@ def torch_pair_ok(report: dict) -> bool:
     >>> torch_pair_ok({"torch": "2.13.0", "torchaudio": "2.11.0"})
     False
     """
+    if not isinstance(report, dict) or not isinstance(report.get("torch"), str) \
+            or not isinstance(report.get("torchaudio"), str):
+        raise TypeError("report must be a dict with 'torch' and 'torchaudio' version strings "
+                        f"(environment_report()), got {type(report).__name__}")  # fmt: skip
+
     def minor(v: str) -> tuple:
         return tuple(v.split("+")[0].split(".")[:2])
 
@@ -155,7 +160,8 @@ def format_report(report: dict) -> str:
     fast_mode  True
     """
     if not isinstance(report, dict) or not report:
-        raise ValueError("format_report expects a non-empty dict (environment_report())")
+        raise ValueError(f"format_report expects report to be a non-empty dict (environment_report()), "
+                         f"got {type(report).__name__}")  # fmt: skip
     width = max(len(k) for k in report)
     lines = [f"{k:<{width}}  {v}" for k, v in report.items()]
     if "torch" in report and "torchaudio" in report and not torch_pair_ok(report):

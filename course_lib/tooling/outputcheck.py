@@ -31,7 +31,7 @@ import platform
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from course_lib.tooling.runtime import FIGURES_MIME
 
@@ -244,6 +244,9 @@ def compare_notebooks(stored, fresh) -> list[Mismatch]:
         The committed notebook and an executed copy of it (papermill's injected
         parameters cell is skipped).
     """
+    for name, nb in (("stored", stored), ("fresh", fresh)):
+        if not isinstance(nb, Mapping):
+            raise TypeError(f"{name} must be a notebook (nbformat.NotebookNode or dict), got {type(nb).__name__}")
     a, b = _code_cells(stored), _code_cells(fresh)
     if len(a) != len(b):
         return [Mismatch(0, "cells", f"stored has {len(a)} code cells, fresh has {len(b)}")]

@@ -105,6 +105,8 @@ def figures_table(figures: Mapping[str, Any]) -> str:
     acc_clean  0.97
     train_s    12.5
     """
+    if not isinstance(figures, Mapping):
+        raise TypeError(f"figures must be a dict of name -> value, got {type(figures).__name__}")
     width = max([len("figure")] + [len(k) for k in figures])
     lines = [f"{'figure':<{width}}  value"]
     lines += [f"{k:<{width}}  {v}" for k, v in figures.items()]
@@ -138,7 +140,8 @@ def publish_figures(figures: Mapping[str, Any], *, display: bool = True) -> dict
     {'acc': 0.5}
     """
     if not isinstance(figures, Mapping) or not figures:
-        raise ValueError("publish_figures expects a non-empty dict of name -> value")
+        raise ValueError(f"publish_figures expects figures to be a non-empty dict of name -> value, "
+                         f"got {type(figures).__name__}")  # fmt: skip
     clean = {}
     for key, value in figures.items():
         if not isinstance(key, str) or not key:
@@ -160,6 +163,8 @@ def read_figures(nb: Any) -> dict:
     nb : nbformat.NotebookNode or dict
         An executed notebook.
     """
+    if not isinstance(nb, Mapping):
+        raise TypeError(f"nb must be a notebook (nbformat.NotebookNode or dict), got {type(nb).__name__}")
     found: dict = {}
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
