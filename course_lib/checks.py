@@ -315,11 +315,12 @@ def check_log_probs(x, name: str = "log_probs", *, ndim: int | Sequence[int] | N
     ...
     ValueError: log_probs contains NaN or +inf (1 of 2); expected log-probabilities (finite, or -inf for log 0)
     """
-    x = check_tensor(x, name, ndim=ndim, floating=True, finite=False)
-    bad = torch.isnan(x) | (x == float("inf"))
-    if bool(bad.any()):
-        raise ValueError(
-            f"{name} contains NaN or +inf ({int(bad.sum())} of {x.numel()}); "
-            f"expected log-probabilities (finite, or -inf for log 0)"
-        )
-    return x
+    x = as_tensor(x, name)
+    if x.is_floating_point() and x.numel():
+        bad = torch.isnan(x) | (x == float("inf"))
+        if bool(bad.any()):
+            raise ValueError(
+                f"{name} contains NaN or +inf ({int(bad.sum())} of {x.numel()}); "
+                f"expected log-probabilities (finite, or -inf for log 0)"
+            )
+    return check_tensor(x, name, ndim=ndim, floating=True, finite=False)

@@ -208,3 +208,41 @@ def test_checkpoint_loads_and_reaches_its_recorded_figures():
     train = set(default_speaker_split()["train"])
     assert all(not set(ds.metadata["speaker"]) & train for ds in _eval_slices().values())
 
+
+
+# --------------------------------------------------------------------------- bad input (issue 10 sweep)
+@pytest.mark.parametrize("field", ["lr", "weight_decay"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_ctc_train_config_rejects_non_finite_lr_and_weight_decay(field, value):
+    with pytest.raises(ValueError, match=rf"{field} must be a finite number"):
+        CTCTrainConfig(**{field: value})
+
+
+def test_ctc_train_config_rejects_wrong_types():
+    with pytest.raises(TypeError, match="weight_decay must be a real number"):
+        CTCTrainConfig(weight_decay="0.1")
+    with pytest.raises(TypeError, match="freq_mask must be an int"):
+        CTCTrainConfig(freq_mask=None)
+
+
+def test_train_ctc_rejects_a_target_id_equal_to_the_vocabulary_size():
+    from course_lib.asr import train_ctc
+
+    model = CTCRecognizer(ASRConfig(n_mels=8, conv_channels=4, hidden=8, n_layers=1, vocab_size=29))
+    train = {"feats": [torch.randn(40, 8), torch.randn(36, 8)], "targets": [torch.tensor([3, 29]), torch.tensor([6])]}
+    cfg = CTCTrainConfig(epochs=1, batch_size=2, spec_augment=False, warmup_frac=0.0)
+    with pytest.raises(ValueError, match=r"train targets\[0\] must hold label ids in \[1, 28\]"):
+        train_ctc(model, train, cfg, progress=False)
+    with pytest.raises(TypeError, match="dev must be None or a dict"):
+        train_ctc(model, {**train, "targets": [torch.tensor([3]), torch.tensor([6])]}, cfg, dev="x", progress=False)
+
+
+def test_conv_output_lengths_and_transcribe_reject_bad_input():
+    from course_lib.asr import conv_output_lengths, transcribe
+
+    with pytest.raises(TypeError, match="lengths must be an integer tensor"):
+        conv_output_lengths(torch.tensor([4.0]))
+    with pytest.raises(ValueError, match="lengths must be frame counts >= 1"):
+        conv_output_lengths(torch.tensor([0, 4]))
+    with pytest.raises(TypeError, match="model must be a CTCRecognizer"):
+        transcribe("model", [torch.zeros(8, 80)])

@@ -261,3 +261,11 @@ def test_spec_augment_accepts_numpy_lengths_and_features():
     y = G.spec_augment(x, lengths=lengths, generator=0)
     ref = G.spec_augment(torch.from_numpy(x), lengths=torch.from_numpy(lengths), generator=0)
     assert torch.equal(y, ref)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_spec_augment_rejects_a_non_finite_mask_value(bad):
+    with pytest.raises(ValueError, match="mask_value must be a finite number or 'mean'"):
+        G.SpecAugment(mask_value=bad)
+    with pytest.raises(ValueError, match="mask_value must be a finite number or 'mean'"):
+        G.spec_augment(torch.ones(20, 10), mask_value=bad, generator=0)

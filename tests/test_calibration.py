@@ -430,3 +430,28 @@ def test_calibration_checkpoint_loads_and_reaches_its_recorded_figures():
     # the lesson's premises: the unseen noisy slice is well above chance (1/22) and overconfident
     assert measured["acc_noisy"] > 3 / 22
     assert measured["confidence_noisy"] - measured["acc_noisy"] > 0.2
+
+
+def test_plot_confidence_histogram_and_ece_interval_name_their_arguments():
+    plt = _agg()
+    from course_lib.calibration import ece_change_interval
+    from course_lib.plots.calibration import plot_confidence_histogram
+
+    with pytest.raises(TypeError, match="confidence must be an array of numbers"):
+        plot_confidence_histogram("0.5", [True])
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes or None"):
+        plot_confidence_histogram([0.5], [True], ax="left")
+    with pytest.raises(TypeError, match="probs_after must be a torch.Tensor"):
+        ece_change_interval(torch.tensor([[0.9, 0.1]]), "after", torch.tensor([0]))
+    plt.close("all")
+
+
+def test_calibration_pipeline_functions_reject_bad_arguments_first():
+    from course_lib.calibration import keyword_clip_features, slice_figures, train_clip_mlp
+
+    with pytest.raises(TypeError, match="dataset must be the keyword dataset"):
+        keyword_clip_features("dataset")
+    with pytest.raises(TypeError, match=r"train must be a tuple \(features, labels\)"):
+        train_clip_mlp(None)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        slice_figures("model", torch.zeros(2, 4), torch.tensor([0, 1]), ["clean", "noisy"])

@@ -284,3 +284,32 @@ def test_energy_decay_plot_reports_the_rt60():
 
     ax = plot_energy_decay(synthetic_rir(0.6, SR, seed=2), SR)
     assert ax.get_xlabel() == "time (ms)" and "RT60" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_mix_at_snr_rejects_an_snr_vector_that_does_not_match_the_batch():
+    s, n = torch.sin(torch.arange(1600) * 0.1), white_noise(1600, seed=0)
+    with pytest.raises(ValueError, match=r"snr_db must broadcast to signal.shape\[:-1\] = \(\)"):
+        mix_at_snr(s, n, torch.tensor([0.0, 10.0]))
+    batch = torch.stack([s, s])
+    out = mix_at_snr(batch, n, torch.tensor([0.0, 10.0]))  # one SNR per item: fine
+    assert out.shape == batch.shape
+    assert [round(float(v), 3) for v in snr_db(batch, out - batch)] == [0.0, 10.0]
+
+
+def test_plot_spectrogram_validates_its_arguments():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.audio import plot_spectrogram
+
+    with pytest.raises(TypeError, match="spec_db must be an array of numbers"):
+        plot_spectrogram(None)
+    with pytest.raises(ValueError, match="spec_db contains NaN"):
+        plot_spectrogram(np.full((4, 5), np.nan))
+    with pytest.raises(ValueError, match="sample_rate must be positive"):
+        plot_spectrogram(np.zeros((4, 5)), sample_rate=0)
+    with pytest.raises(TypeError, match="colorbar must be a bool"):
+        plot_spectrogram(np.zeros((4, 5)), colorbar="yes")
+    plt.close("all")

@@ -338,3 +338,29 @@ def test_dataset_pickles_for_dataloader_workers(kws):
     clone = pickle.loads(pickle.dumps(kws))
     assert len(clone) == len(kws) and torch.equal(clone[5]["waveform"], kws[5]["waveform"])
     assert clone[5]["meta"] == kws[5]["meta"]
+
+
+def test_audio_dataset_validates_its_fields():
+    from course_lib.data.corpus import AudioDataset
+
+    meta = pd.DataFrame({"offset": [0, 800], "n_samples": [800, 800], "label": ["yes", "no"], "target": [0, 1]})
+    audio = np.zeros(1600, dtype=np.int16)
+    with pytest.raises(ValueError, match="sample_rate must be positive, got 0"):
+        AudioDataset(audio, meta, ["yes", "no"], "keywords", sample_rate=0)
+    with pytest.raises(TypeError, match="metadata must be a pandas.DataFrame"):
+        AudioDataset(audio, "meta", ["yes", "no"], "keywords")
+    with pytest.raises(ValueError, match="audio must be a 1-D int16 numpy array"):
+        AudioDataset(audio.astype(np.float32), meta, ["yes", "no"], "keywords")
+    with pytest.raises(ValueError, match="audio holds 800 samples but metadata's offset"):
+        AudioDataset(audio[:800], meta, ["yes", "no"], "keywords")
+    with pytest.raises(TypeError, match="classes must be a sequence of class names"):
+        AudioDataset(audio, meta, "yes no", "keywords")
+
+
+def test_sentence_dataset_and_ids_to_text_name_their_own_arguments():
+    from course_lib.data.corpus import sentence_dataset
+
+    with pytest.raises(ValueError, match="n_utts must be a positive int, got 0"):
+        sentence_dataset(0)
+    with pytest.raises(TypeError, match="ids must be a sequence of int"):
+        TEXT.ids_to_text(None)

@@ -191,3 +191,42 @@ def test_bad_input():
         enumerate_alignments([1, 2], 30, limit=10)
     with pytest.raises(ValueError, match="no alignment exists"):
         ctc_forced_align(torch.randn(2, 3).log_softmax(-1), [1, 1])
+
+
+def test_ctc_rejects_plus_inf_and_nan_log_probs_but_not_minus_inf():
+    lp = torch.log_softmax(torch.randn(6, 1, 4), -1)
+    targets, il, tl = torch.tensor([[1, 2]]), torch.tensor([6]), torch.tensor([2])
+    for bad in (float("inf"), float("nan")):
+        x = lp.clone()
+        x[0, 0, 3] = bad
+        with pytest.raises(ValueError, match=r"log_probs contains NaN or \+inf"):
+            ctc_loss(x, targets, il, tl)
+    x = lp.clone()
+    x[0, 0, 3] = float("-inf")  # log 0 is a valid log-probability
+    assert torch.isfinite(ctc_loss(x, targets, il, tl))
+
+
+def test_ctc_loss_names_the_1d_targets_when_lengths_do_not_fit():
+    lp = torch.log_softmax(torch.randn(6, 2, 4), -1)
+    with pytest.raises(ValueError, match="target_lengths \\(into the concatenated 1-D targets\\)"):
+        ctc_loss(lp, torch.tensor([], dtype=torch.long), torch.tensor([6, 6]), torch.tensor([2, 2]))
+
+
+def test_asr_plots_validate_their_arguments():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from course_lib.plots.asr import plot_ctc_lattice, plot_forced_alignment, plot_posteriogram
+
+    with pytest.raises(TypeError, match="alpha must be an array of numbers"):
+        plot_ctc_lattice("alpha", ["-", "a", "-"])
+    with pytest.raises(ValueError, match=r"log_probs contains infinite values .* expected finite numbers or -inf"):
+        plot_posteriogram(np.array([[0.0, np.inf]]), ["-", "a"])
+    with pytest.raises(ValueError, match=r"path must hold label ids in \[0, 1\]"):
+        plot_forced_alignment(np.zeros((4, 5)), [0, 3], ["-", "a"])
+    ax = plot_posteriogram(np.log(np.array([[1.0, 0.0], [0.5, 0.5]])), ["-", "a"])  # log 0 = -inf is drawn
+    assert ax.get_ylabel() == "output symbol"
+    plt.close("all")

@@ -116,3 +116,35 @@ def test_bad_input():
         CharNgramLM(3, smoothing="witten_bell")
     with pytest.raises(ValueError, match="next_char must be"):
         CharNgramLM(2).fit(["ab"]).log_prob("?", "a")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_decoders_reject_nan_and_plus_inf_log_probs(bad):
+    lp = torch.log_softmax(torch.randn(6, 5), -1)
+    lp[2, 1] = bad
+    with pytest.raises(ValueError, match=r"log_probs contains NaN or \+inf"):
+        greedy_decode(lp[:, None])
+    with pytest.raises(ValueError, match=r"log_probs contains NaN or \+inf"):
+        prefix_beam_search(lp, labels=["-", "a", "b", "c", "d"])
+
+
+def test_decoders_still_accept_minus_inf_log_probs():
+    lp = torch.log(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))  # log 0 = -inf
+    assert greedy_decode(lp[:, None]) == [[1]]
+    assert prefix_beam_search(lp, labels=["-", "a"], prune_logp=float("-inf")) == [1]
+
+
+def test_prefix_beam_search_rejects_bad_labels_and_prune_logp():
+    lp = torch.log_softmax(torch.randn(4, 3), -1)
+    with pytest.raises(TypeError, match="labels must be a sequence of str"):
+        prefix_beam_search(lp, labels=None)
+    with pytest.raises(TypeError, match="prune_logp must be a number"):
+        prefix_beam_search(lp, labels=["-", "a", "b"], prune_logp="low")
+
+
+def test_perplexity_rejects_empty_and_non_list_texts():
+    lm = CharNgramLM(2).fit(["ab ab", "ba"])
+    with pytest.raises(ValueError, match="texts is empty"):
+        lm.perplexity([])
+    with pytest.raises(TypeError, match="texts must be a list of str"):
+        lm.perplexity("ab")

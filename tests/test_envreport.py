@@ -74,3 +74,12 @@ def test_format_warns_on_a_mismatched_torch_pair():
     text = format_report({"torch": "2.13.0", "torchaudio": "2.11.0"})
     assert "WARNING" in text
     assert torch_pair_ok({"torch": "2.11.0+cpu", "torchaudio": "2.11.1"})
+
+
+def test_format_report_and_torch_pair_ok_reject_a_non_dict_report():
+    from course_lib.tooling.envreport import format_report, torch_pair_ok
+
+    with pytest.raises(ValueError, match="format_report expects report to be a non-empty dict"):
+        format_report("report")
+    with pytest.raises(TypeError, match="report must be a dict with 'torch' and 'torchaudio'"):
+        torch_pair_ok({"torch": "2.11.0"})

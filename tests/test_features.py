@@ -137,3 +137,10 @@ def test_features_checkpoint_loads_and_reaches_its_recorded_figures():
     assert set(recorded) == set(measured) == {f"acc_cnn_n{n}" for n in FE.CURVE_SIZES}
     for key, value in recorded.items():
         assert abs(measured[key] - value) <= recipe.tolerance, (key, value, measured[key])
+
+
+def test_curve_figures_rejects_a_non_table():
+    from course_lib.features import curve_figures
+
+    with pytest.raises(TypeError, match="table must be a pandas.DataFrame with 'n_speakers' and 'acc'"):
+        curve_figures("table")

@@ -747,3 +747,49 @@ def test_stratified_holdout_keeps_the_class_mix():
         stratified_holdout(labels, 1.0)
     with pytest.raises(ValueError, match="non-empty 1-D"):
         stratified_holdout([], 0.1)
+
+
+def test_mixup_loss_rejects_bad_logits_and_labels():
+    mix = R.Mixup(nn.Linear(4, 3))
+    logits = torch.randn(4, 3)
+    with pytest.raises(ValueError, match=r"y must hold class indices in \[0, 2\]"):
+        mix.loss(logits, torch.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"y must hold class indices in \[0, 2\]"):
+        mix.loss(logits, torch.tensor([0, 1, -1, 0]))
+    with pytest.raises(TypeError, match="y must be an integer tensor"):
+        mix.loss(logits, torch.tensor([0.0, 1.0, 2.0, 0.0]))
+    with pytest.raises(TypeError, match="logits must be a floating-point tensor"):
+        mix.loss(logits.long(), torch.tensor([0, 1, 2, 0]))
+    with pytest.raises(ValueError, match="logits must have 2 dimensions"):
+        mix.loss(logits[0], torch.tensor([0, 1, 2, 0]))
+
+
+def test_early_stopping_epoch_rejects_a_string():
+    with pytest.raises(TypeError, match="values must be a sequence of numbers"):
+        R.early_stopping_epoch("0.5 0.4", patience=2)
+
+
+def test_plots_training_validate_their_arguments():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.training import plot_curves, plot_history, plot_learning_curve, plot_loss_surface_paths
+    from course_lib.optim import ravine
+
+    with pytest.raises(TypeError, match="sizes must hold numbers"):
+        plot_learning_curve(["a", "b"], [0.1, 0.2], [0.2, 0.3])
+    with pytest.raises(ValueError, match="dev_err contains NaN"):
+        plot_learning_curve([10, 100], [0.1, 0.2], [0.2, float("nan")])
+    with pytest.raises(TypeError, match="history must be a course_lib.training.History"):
+        plot_history("history")
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes or None"):
+        plot_curves({"a": [1.0, 2.0]}, ax="left")
+    with pytest.raises(TypeError, match=r"curves\['a'\] must hold numbers"):
+        plot_curves({"a": ["x"]})
+    with pytest.raises(ValueError, match=r"xlim must be a pair \(low, high\)"):
+        plot_loss_surface_paths(ravine, {"sgd": [[0.0, 0.0], [1.0, 1.0]]}, xlim=(2.0, -2.0))
+    with pytest.raises(TypeError, match="surface must be a callable"):
+        plot_loss_surface_paths("ravine", {"sgd": [[0.0, 0.0]]})
+    plt.close("all")

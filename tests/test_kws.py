@@ -111,3 +111,19 @@ def test_recorded_figures_show_what_the_lesson_teaches():
     # trained models: far above chance (1/22 keywords, 1/12 commands, 1/10 sounds)
     assert acc["kws"]["acc_all"] > 0.8 and acc["kws_commands"]["acc_commands"] > 0.8
     assert acc["sound"]["acc_all"] > 0.8
+
+
+def test_build_noise_bank_rejects_sounds_at_another_sample_rate():
+    from course_lib.kws import build_noise_bank
+
+    class Sounds:  # a stand-in for the sound dataset, recorded at 8 kHz
+        sample_rate = 8000
+        metadata = pd.DataFrame({"label": ["siren"]})
+
+        def __getitem__(self, i):
+            return {"waveform": torch.full((100,), 0.1)}
+
+    with pytest.raises(ValueError, match="sounds is sampled at 8000 Hz but sample_rate is 16000 Hz"):
+        build_noise_bank(torch.ones(3, 50), Sounds(), seconds=0.01, sound_names=("siren",))
+    with pytest.raises(TypeError, match="sounds must be the sound dataset"):
+        build_noise_bank(torch.ones(3, 50), "sounds", seconds=0.01)

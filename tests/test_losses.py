@@ -425,3 +425,38 @@ def test_info_nce_bad_input():
         info_nce(torch.zeros(4, 3), torch.zeros(5, 3))
     with pytest.raises(ValueError, match="temperature must be a float > 0"):
         info_nce(torch.ones(4, 3), torch.ones(4, 3), temperature=0.0)
+
+
+def test_logistic_regression_gradients_validate_their_inputs():
+    X, y, w = torch.randn(5, 3, dtype=torch.float64), torch.tensor([0.0, 1, 1, 0, 1], dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    with pytest.raises(TypeError, match="X must be a torch.Tensor or numpy.ndarray, got str"):
+        LogisticRegression.gradients("X", y, w, 0.0)
+    with pytest.raises(TypeError, match="X must be a floating-point tensor"):
+        LogisticRegression.gradients(X.long(), y, w, 0.0)
+    with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+        LogisticRegression.gradients(X.masked_fill(torch.eye(5, 3, dtype=torch.bool), float("nan")), y, w, 0.0)
+    with pytest.raises(ValueError, match="w must have 3 weights"):
+        LogisticRegression.gradients(X, y, torch.zeros(2, dtype=torch.float64), 0.0)
+    with pytest.raises(ValueError, match="y must have 5 labels"):
+        LogisticRegression.gradients(X, y[:4], w, 0.0)
+    with pytest.raises(TypeError, match="l2 must be a finite number >= 0"):
+        LogisticRegression.gradients(X, y, w, 0.0, l2=None)
+
+
+def test_fit_matches_a_loop_over_gradients():
+    X = torch.randn(40, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    y = (X[:, 0] > 0).double()
+    model = LogisticRegression(lr=0.5, n_iter=30, l2=0.01).fit(X, y)
+    w, b = torch.zeros(2, dtype=torch.float64), torch.zeros((), dtype=torch.float64)
+    for _ in range(30):
+        dw, db = LogisticRegression.gradients(X, y, w, b, 0.01)
+        w, b = w - 0.5 * dw, b - 0.5 * db
+    assert torch.equal(model.coef_, w) and model.intercept_ == float(b)
+
+
+def test_nll_loss_and_cross_entropy_reject_a_non_int_ignore_index():
+    logits, target = torch.randn(3, 4), torch.tensor([0, 3, 1])
+    with pytest.raises(TypeError, match="ignore_index must be an int"):
+        nll_loss(torch.log_softmax(logits, -1), target, ignore_index=None)
+    with pytest.raises(TypeError, match="ignore_index must be an int"):
+        cross_entropy(logits, target, ignore_index=None)

@@ -224,3 +224,26 @@ def test_interval_bad_input():
         paired_accuracy_difference(y, y, y, ["a"])
     with pytest.raises(ValueError, match="positive int"):
         paired_accuracy_difference(y, y, y, n_resamples=0)
+
+
+def test_confusion_matrix_names_the_out_of_range_argument_and_its_plot_validates():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.evaluation import plot_confusion_matrix, plot_few_shot
+
+    with pytest.raises(ValueError, match=r"y_pred labels must lie in \[0, 1\]"):
+        confusion_matrix(np.array([0, 1]), np.array([0, 5]), 2)
+    with pytest.raises(ValueError, match="cm contains NaN"):
+        plot_confusion_matrix(np.array([[1.0, float("nan")], [0.0, 1.0]]), ["a", "b"])
+    with pytest.raises(ValueError, match="cm must hold counts >= 0"):
+        plot_confusion_matrix(np.array([[1.0, -1.0], [0.0, 1.0]]), ["a", "b"])
+    with pytest.raises(TypeError, match="classes must be a sequence of str"):
+        plot_confusion_matrix(np.eye(2), "ab")
+    with pytest.raises(TypeError, match="annotate must be a bool or None"):
+        plot_confusion_matrix(np.eye(2), ["a", "b"], annotate="yes")
+    with pytest.raises(TypeError, match="results must be a pandas DataFrame"):
+        plot_few_shot("results")
+    plt.close("all")

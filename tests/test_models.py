@@ -250,3 +250,28 @@ def test_build_noise_bank_parts_and_bad_input():
         build_noise_bank(talk[:5], Sounds())
     with pytest.raises(ValueError, match=r"no clips of \['siren'\]"):
         build_noise_bank(talk, Sounds(), sound_names=("siren",))
+
+
+def test_dataset_features_rejects_clips_at_another_sample_rate():
+    import numpy as np
+    import pandas as pd
+
+    from course_lib.data.corpus import AudioDataset
+    from course_lib.models import dataset_features
+
+    meta = pd.DataFrame({"offset": [0, 800], "n_samples": [800, 800], "label": ["yes", "no"], "target": [0, 1]})
+    ds = AudioDataset(np.zeros(1600, dtype=np.int16), meta, ["yes", "no"], "keywords", sample_rate=8000)
+    with pytest.raises(ValueError, match="dataset is sampled at 8000 Hz but the front end expects 16000 Hz"):
+        dataset_features(ds)
+    items = [{"waveform": torch.zeros(800), "target": 0, "sample_rate": 8000}]
+    with pytest.raises(ValueError, match="dataset items are sampled at 8000 Hz"):
+        dataset_features(items)
+    with pytest.raises(TypeError, match="indices must be a sequence of int"):
+        dataset_features(items, indices=["a"])
+
+
+def test_few_shot_transfer_rejects_splits_that_are_not_pairs():
+    from course_lib.models import few_shot_transfer
+
+    with pytest.raises(TypeError, match=r"train must be a tuple \(X, y\)"):
+        few_shot_transfer(None, (torch.zeros(2, 40, 10), torch.tensor([0, 1])), {}, None)

@@ -196,3 +196,10 @@ def test_subtract_band_means_layout_and_bad_input():
         subtract_band_means(v, torch.zeros(3))
     with pytest.raises(ValueError, match="rows"):
         subtract_band_means(v, torch.zeros(2, 2))
+
+
+def test_rms_norm_module_rejects_a_none_shape():
+    from course_lib.normalization import RMSNorm
+
+    with pytest.raises(TypeError, match="normalized_shape must be an int or a sequence of int"):
+        RMSNorm(None)

@@ -267,3 +267,14 @@ def test_clip_grad_norm_bad_input():
         clip_grad_norm_([w], 0.0)
     with pytest.raises(TypeError, match="max_norm must be a float"):
         clip_grad_norm_([w], "1")
+
+
+def test_clip_grad_norm_and_optimizers_reject_params_that_are_not_tensors():
+    from course_lib.optim import SGD, clip_grad_norm_
+
+    with pytest.raises(TypeError, match="params must be a tensor or an iterable of tensors, got str"):
+        clip_grad_norm_("weights", 1.0)
+    with pytest.raises(TypeError, match="params must hold tensors"):
+        clip_grad_norm_(["w"], 1.0)
+    with pytest.raises(TypeError, match="params must be an iterable of tensors"):
+        SGD(None, lr=0.1)

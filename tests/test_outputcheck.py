@@ -183,3 +183,24 @@ def test_a_changed_library_output_fails_the_check(tmp_path):
     fresh = nbformat.read(tmp_path / "changed" / "other" / "probe.ipynb", as_version=4)
     problems = compare_notebooks(nbformat.read(stored, as_version=4), fresh)
     assert problems and problems[0].where == "stdout", problems
+
+
+def test_compare_notebooks_and_read_figures_reject_a_non_notebook():
+    from course_lib.tooling.runtime import figures_table, read_figures
+
+    with pytest.raises(TypeError, match="stored must be a notebook"):
+        compare_notebooks("stored.ipynb", {"cells": []})
+    with pytest.raises(TypeError, match="nb must be a notebook"):
+        read_figures(None)
+    with pytest.raises(TypeError, match="figures must be a dict"):
+        figures_table("acc")
+
+
+def test_source_of_and_publish_figures_name_the_argument():
+    from course_lib.tooling.display import source_of
+    from course_lib.tooling.runtime import publish_figures
+
+    with pytest.raises(TypeError, match="source_of expects obj to be a function, method or class, got str"):
+        source_of("collapse")
+    with pytest.raises(ValueError, match="publish_figures expects figures to be a non-empty dict"):
+        publish_figures([])

@@ -151,3 +151,15 @@ def test_read_audio_resamples_and_downmixes(tmp_path):
         read_audio(tmp_path / "nope.wav")
     with pytest.raises(ValueError, match="positive"):
         read_audio(tmp_path / "s.wav", -1)
+
+
+def test_read_audio_rejects_negative_start_and_frames(tmp_path):
+    path = tmp_path / "a.wav"
+    sf.write(path, np.zeros(1600, dtype=np.float32), 16000)
+    with pytest.raises(ValueError, match="start must be an int >= 0, got -5"):
+        read_audio(path, start=-5)
+    with pytest.raises(ValueError, match=r"frames must be -1 \(read to the end\) or a count >= 0, got -7"):
+        read_audio(path, frames=-7)
+    with pytest.raises(TypeError, match="start must be an int"):
+        read_audio(path, start=None)
+    assert read_audio(path, start=100, frames=50).shape == (50,)

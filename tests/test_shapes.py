@@ -369,3 +369,20 @@ def test_plot_mask_shows_the_mask():
     with pytest.raises(ValueError, match="2-D bool"):
         plot_mask(torch.ones(2, 3))
     plt.close("all")
+
+
+def test_plot_mask_validates_rank_before_lengths():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.data import plot_mask
+
+    with pytest.raises(ValueError, match="mask must be a 2-D bool array"):
+        plot_mask(torch.tensor(True), lengths=[1])
+    with pytest.raises(ValueError, match=r"lengths must hold one frame count in \[0, T\]"):
+        plot_mask(torch.ones(2, 3, dtype=torch.bool), lengths=[4, 1])
+    with pytest.raises(TypeError, match="mask must be a 2-D bool array"):
+        plot_mask("mask")
+    plt.close("all")

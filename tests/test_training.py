@@ -491,3 +491,32 @@ def test_plot_gradient_clipping_draws_threshold_applied_norm_and_divergence():
         plot_gradient_clipping({"a": [1.0]}, {"a": [1.0]}, 0.0)
     with pytest.raises(ValueError, match="clipped must name one of the runs"):
         plot_gradient_clipping({"a": [1.0]}, {"a": [1.0]}, 1.0, clipped="b")
+
+
+@pytest.mark.parametrize("field", ["lr", "weight_decay"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_make_optimizer_rejects_non_finite_lr_and_weight_decay(field, value):
+    from course_lib.training import make_optimizer
+
+    kwargs = {"lr": 0.1, "weight_decay": 0.0, field: value}
+    with pytest.raises(ValueError, match=rf"{field} must be a finite number"):
+        make_optimizer(nn.Linear(2, 1).parameters(), "adam", **kwargs)
+
+
+def test_make_optimizer_rejects_params_that_are_not_parameters():
+    from course_lib.training import make_optimizer
+
+    with pytest.raises(TypeError, match="params must be an iterable of parameters"):
+        make_optimizer(None, "sgd", 0.1)
+    with pytest.raises(TypeError, match="params must hold tensors"):
+        make_optimizer(["w"], "sgd", 0.1)
+
+
+def test_evaluate_rejects_a_label_out_of_the_models_range_with_a_value_error():
+    from course_lib.training import evaluate
+
+    model = nn.Linear(4, 3)
+    with pytest.raises(ValueError, match=r"y holds class 5, out of range for the model's 3 logits"):
+        evaluate(model, torch.randn(4, 4), torch.tensor([0, 1, 2, 5]))
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        evaluate("model", torch.randn(4, 4), torch.tensor([0, 1, 2, 0]))
