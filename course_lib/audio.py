@@ -26,11 +26,7 @@ from __future__ import annotations
 
 import math
 import torch
-from course_lib.checks import (
-    check_positive_int,
-    check_sample_rate,
-    check_tensor,
-)
+from course_lib.checks import check_float, check_positive_int, check_sample_rate, check_tensor
 
 __all__ = [
     "tone",
@@ -622,6 +618,7 @@ def resample(x, orig_sr: int, new_sr: int, *, lowpass_zeros: int = 6, rolloff: f
     orig_sr = check_sample_rate(orig_sr, name="orig_sr")
     new_sr = check_sample_rate(new_sr, name="new_sr")
     lowpass_zeros = check_positive_int(lowpass_zeros, "lowpass_zeros")
+    check_float(rolloff, "rolloff")
     if not 0 < rolloff <= 1:
         raise ValueError(f"rolloff must lie in (0, 1], got {rolloff}")
     if orig_sr == new_sr:

@@ -53,6 +53,8 @@ def dct_matrix(n_in: int, n_out: int | None = None, *, dtype: torch.dtype = torc
     """
     n_in = check_positive_int(n_in, "n_in")
     n_out = n_in if n_out is None else check_positive_int(n_out, "n_out")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     if n_out > n_in:
         raise ValueError(f"n_out must be <= n_in ({n_in}), got {n_out}")
     n = torch.arange(n_in, dtype=torch.float64)

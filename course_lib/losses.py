@@ -158,7 +158,7 @@ def binary_cross_entropy_with_logits(
     if pos_weight is None:
         loss = target * softplus_neg + (1.0 - target) * softplus_pos
     else:
-        pw = torch.as_tensor(pos_weight, dtype=logits.dtype)
+        pw = _check_pos_weight(pos_weight, logits.dtype)
         if bool((pw < 0).any()):
             raise ValueError("pos_weight must be >= 0")
         loss = pw * target * softplus_neg + (1.0 - target) * softplus_pos
@@ -315,6 +315,18 @@ class LogisticRegression:
 # --------------------------------------------------------------------------
 # multi-class
 # --------------------------------------------------------------------------
+
+def _check_pos_weight(pos_weight, dtype) -> Tensor:
+    bad = isinstance(pos_weight, (bool, str, bytes))
+    if not bad:
+        try:
+            pw = torch.as_tensor(pos_weight, dtype=dtype)
+        except (TypeError, ValueError, RuntimeError):
+            bad = True
+    if bad:
+        raise TypeError(f"pos_weight must be a number or a tensor of numbers, got {type(pos_weight).__name__}")
+    return check_tensor(pw, "pos_weight")
+
 
 _NO_IGNORE = object()  # focal_loss has no ignore_index
 

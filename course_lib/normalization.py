@@ -335,18 +335,20 @@ def _check_decay(decay) -> float:
     return decay
 
 
-def _init_stats(x: Tensor, init_mean, init_var) -> tuple[Tensor, Tensor]:
+def _init_stats(x: Tensor, init_mean, init_var, names: tuple[str, str] = ("init_mean", "init_var")
+                ) -> tuple[Tensor, Tensor]:  # fmt: skip
     """Starting mean and mean square, shape (..., F): given, or the first frame."""
     f = x.shape[-2]
+    mean_name, var_name = names
     if init_mean is None:
         if init_var is not None:
-            raise ValueError("init_var needs init_mean")
+            raise ValueError(f"{var_name} needs {mean_name}")
         m0 = x[..., 0].clone()
         return m0, m0**2
-    m0 = check_tensor(init_mean, "init_mean", min_ndim=1, floating=True).to(x.dtype)
+    m0 = check_tensor(init_mean, mean_name, min_ndim=1, floating=True).to(x.dtype)
     if m0.shape[-1] != f:
-        raise ValueError(f"init_mean must have {f} bands, got shape {tuple(m0.shape)}")
-    v0 = torch.zeros_like(m0) if init_var is None else check_tensor(init_var, "init_var", floating=True).to(x.dtype)
+        raise ValueError(f"{mean_name} must have {f} bands, got shape {tuple(m0.shape)}")
+    v0 = torch.zeros_like(m0) if init_var is None else check_tensor(init_var, var_name, floating=True).to(x.dtype)
     if v0.shape != m0.shape:
         raise ValueError(f"init_var must have the shape of init_mean {tuple(m0.shape)}, got {tuple(v0.shape)}")
     m0 = m0.expand(x.shape[:-1]).clone()
@@ -451,10 +453,10 @@ class RunningCMVN:
         self._sq: Tensor | None = None
         if mean is not None:
             probe = torch.zeros(n_features, 1, dtype=torch.as_tensor(mean).dtype if torch.is_tensor(mean) else torch.float32)
-            m0, s0 = _init_stats(probe, mean, var)
+            m0, s0 = _init_stats(probe, mean, var, names=("mean", "var"))
             self.mean_, self._sq = m0.reshape(n_features), s0.reshape(n_features)
         elif var is not None:
-            raise ValueError("var needs mean")
+            raise ValueError("var needs mean: give the starting mean too (or neither)")
 
     @property
     def var_(self) -> Tensor | None:

@@ -350,6 +350,7 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float, eps: float = 1e-6
     """
     params = _check_params(params)
     max_norm = _check_nonneg(max_norm, "max_norm", positive=True)
+    eps = _check_nonneg(eps, "eps")
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0

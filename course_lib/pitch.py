@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import math
 import torch
-from course_lib.checks import (
-    check_positive_int,
-    check_sample_rate,
-    check_tensor,
-)
+from course_lib.checks import check_float, check_positive_int, check_sample_rate, check_tensor
 from course_lib.audio import _audio
 from course_lib.audio import _check_choice
 
@@ -154,6 +150,8 @@ def pitch(
     frame_length = check_positive_int(frame_length, "frame_length")
     hop_length = check_positive_int(hop_length, "hop_length")
     _check_choice(method, "method", ("yin", "autocorr"))
+    for name, v in (("f_min", f_min), ("f_max", f_max), ("threshold", threshold)):
+        check_float(v, name)
     if not (0 < f_min < f_max <= sample_rate / 2):
         raise ValueError(f"need 0 < f_min < f_max <= sample_rate / 2, got f_min={f_min}, f_max={f_max}")
     if not 0 < threshold < 1:

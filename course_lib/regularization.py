@@ -76,6 +76,9 @@ def _params(params) -> list[torch.Tensor]:
         for p in out:
             if not isinstance(p, torch.Tensor):
                 raise TypeError(f"params must hold tensors, got {type(p).__name__}")
+    for p in out:
+        if not p.is_floating_point():
+            raise TypeError(f"params must be floating-point tensors (weights), got dtype {p.dtype}")
     if not out:
         raise ValueError("params is empty; nothing to regularise")
     return out

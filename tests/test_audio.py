@@ -596,3 +596,19 @@ def test_bad_yin_arguments():
         PITCH.yin_difference(torch.zeros(2, 100), 10)
     with pytest.raises(ValueError, match="non-negative"):
         PITCH.yin_cmnd(torch.tensor([0.0, -1.0]))
+
+
+def test_numeric_hyper_parameters_are_validated_by_name():
+    x = 0.1 * torch.randn(1600, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(TypeError, match="f_min must be a real number"):
+        PITCH.pitch(x, f_min="low")
+    with pytest.raises(TypeError, match="threshold must be a real number"):
+        PITCH.pitch(x, threshold=None)
+    with pytest.raises(TypeError, match="rolloff must be a real number"):
+        A.resample(x, 16000, 8000, rolloff="0.9")
+    with pytest.raises(TypeError, match="dtype must be a floating torch.dtype"):
+        CEP.dct_matrix(4, dtype="float32")
+    with pytest.raises(TypeError, match="f_min must be a real number"):
+        M.log_mel(x, f_min=None)
+    with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+        A.stft(x.long())  # audio functions name their parameter x

@@ -76,34 +76,45 @@ RESULT_RECORDS = {
 }
 
 # --- probes that are not meaningful for one callable (keep this short) -------------
-# (qualified name, parameter, probe kind) -> why the probe does not apply.
-ALLOW = {
-    ("course_lib.checks.as_tensor", "x", "int_for_float"): "as_tensor converts, any dtype is valid",
-    ("course_lib.checks.as_tensor", "x", "nan"): "as_tensor does not look at values",
-    ("course_lib.checks.as_tensor", "x", "inf"): "as_tensor does not look at values",
-    ("course_lib.checks.as_tensor", "x", "empty"): "as_tensor does not look at values",
-    ("course_lib.checks.as_tensor", "x", "0d"): "as_tensor does not look at shapes",
-    ("course_lib.checks.check_tensor", "x", "int_for_float"): "check_tensor accepts any dtype unless told",
-    ("course_lib.checks.check_tensor", "x", "0d"): "check_tensor accepts any rank unless told",
-    # element-wise or shape-only functions: an empty tensor is a valid (empty) input
-    ("course_lib.losses.sigmoid", "x", "empty"): "element-wise; empty in, empty out",
-    ("course_lib.regularization.dropout", "x", "empty"): "element-wise; empty in, empty out",
-    ("course_lib.shapes.one_hot", "labels", "empty"): "an empty batch has an empty (0, C) encoding",
-    ("course_lib.data.text.ids_to_text", "ids", "empty"): "no ids is the empty transcript",
-    ("course_lib.ctc.ctc_forced_align", "target", "empty"): "an empty target aligns to all-blank",
-    ("course_lib.shapes.assert_shape", "x", "empty"): "assert_shape checks shapes only",
-    ("course_lib.shapes.assert_shape", "x", "nan"): "assert_shape checks shapes only",
-    ("course_lib.audio.frame", "x", "int_for_float"): "framing is dtype-agnostic (int16 PCM frames too)",
-    ("course_lib.losses.LogisticRegression.gradients", "y", "int_for_float"): "0/1 labels may be int",
-    ("course_lib.optim.clip_grad_norm_", "params", "empty"): "a tensor without .grad: nothing to clip",
-    ("course_lib.optim.clip_grad_norm_", "params", "nan"): "only .grad is read, not the values",
+# (qualified name, parameter) -> (probe kinds that do not apply, why).
+_VALUES = ("nan", "inf", "empty", "0d", "int_for_float")
+ALLOW: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    ("course_lib.checks.as_tensor", "x"): (_VALUES, "as_tensor converts; it does not look at values"),
+    ("course_lib.checks.check_tensor", "x"): (("int_for_float", "0d"), "any dtype/rank unless told"),
+    ("course_lib.checks.check_log_probs", "x"): (("0d",), "any rank unless ndim is given"),
+    # element-wise functions: a 0-d or empty tensor is a valid input, sigmoid(inf) = 1
+    ("course_lib.losses.sigmoid", "x"): (("empty", "0d", "inf"), "element-wise"),
+    ("course_lib.regularization.dropout", "x"): (("empty", "0d"), "element-wise"),
+    ("course_lib.regularization.add_gaussian_noise", "x"): (("0d",), "element-wise"),
+    ("course_lib.mel.hz_to_mel", "f"): (("empty", "0d", "int_for_float"), "element-wise; Hz may be int"),
+    ("course_lib.mel.mel_to_hz", "m"): (("empty", "0d", "int_for_float"), "element-wise"),
+    ("course_lib.shapes.assert_shape", "x"): (_VALUES, "assert_shape checks shapes only"),
+    ("course_lib.shapes.one_hot", "labels"): (("empty",), "an empty batch has an empty (0, C) encoding"),
+    ("course_lib.shapes.embedding_lookup", "labels"): (("empty",), "an empty batch looks up nothing"),
+    ("course_lib.data.text.ids_to_text", "ids"): (("empty",), "no ids is the empty transcript"),
+    ("course_lib.ctc.ctc_forced_align", "target"): (("empty",), "an empty target aligns to all-blank"),
+    ("course_lib.audio.frame", "x"): (("int_for_float",), "framing is dtype-agnostic (int16 PCM too)"),
+    # 0/1 targets may be int; labels of a split are any hashable class ids
+    ("course_lib.losses.LogisticRegression.gradients", "y"): (("int_for_float",), "0/1 labels may be int"),
+    ("course_lib.losses.binary_cross_entropy", "target"): (("int_for_float",), "0/1 targets may be int"),
+    ("course_lib.losses.binary_cross_entropy_with_logits", "target"): (("int_for_float",), "0/1 targets"),
+    ("course_lib.losses.sigmoid_focal_loss", "target"): (("int_for_float",), "0/1 targets may be int"),
+    ("course_lib.generalization.stratified_holdout", "labels"): (_VALUES + ("list_of_str",),
+                                                                 "labels are any hashable class ids"),
+    ("course_lib.generalization.cycle_to_steps", "X"): (("int_for_float",), "batches are only indexed"),
+    ("course_lib.generalization.cycle_to_steps", "y"): (("int_for_float",), "batches are only indexed"),
+    # weights read every training step (hot path): types are checked, values are not
+    **{(f"course_lib.regularization.{f}", "params"): (("nan", "inf", "empty", "0d"), "hot path: weights")
+       for f in ("l1_penalty", "l2_penalty", "elastic_net_penalty", "decoupled_weight_decay_")},
+    ("course_lib.optim.clip_grad_norm_", "params"): (_VALUES, "only .grad is read, not the values"),
+    # documented: seed=None means seed 0 (generalization._generator)
+    ("course_lib.generalization.cycle_to_steps", "seed"): (("none",), "seed None means 0"),
+    ("course_lib.regularization.GaussianNoise", "seed"): (("none",), "seed None means 0"),
     # accuracy has no n_classes: any int label is in range; wilson_interval's k counts successes
-    ("course_lib.metrics.accuracy", "y_true", "label_huge"): "no class count to compare with",
-    ("course_lib.metrics.accuracy", "y_pred", "label_huge"): "no class count to compare with",
-    ("course_lib.metrics.wilson_interval", "k", "zero"): "0 successes is a valid count",
-    ("course_lib.checks.check_log_probs", "x", "0d"): "any rank unless ndim is given",
-    ("course_lib.shapes.embedding_lookup", "labels", "empty"): "an empty batch looks up nothing",
-    ("course_lib.asr.train_ctc", "state_path", "str"): "a path: any str names a (new) state file",
+    ("course_lib.metrics.accuracy", "y_true"): (("label_huge",), "no class count to compare with"),
+    ("course_lib.metrics.accuracy", "y_pred"): (("label_huge",), "no class count to compare with"),
+    ("course_lib.metrics.wilson_interval", "k"): (("zero",), "0 successes is a valid count"),
+    ("course_lib.asr.train_ctc", "state_path"): (("str",), "a path: any str names a (new) state file"),
 }
 # un-annotated parameters whose str value is valid (labels and names drawn on a plot)
 STR_NAMES = {"title", "label", "xlabel", "ylabel", "units", "name", "text"}
@@ -449,7 +460,7 @@ def probes_for(qual: str, obj) -> list[tuple[Probe, Callable[[], Any]]]:
         return []
     params = [p for p in sig.parameters.values()
               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"]
-    base_factory = BASE.get(qual)
+    base_factory = BASE.get(qual) or _auto_base(qual, target, sig, module_globals, make_self)
     if base_factory is None:
         # no valid call known: probe the first required parameter only (type/None/empty),
         # filling the other required parameters with neutral values so the call binds.
@@ -511,7 +522,7 @@ def probes_for(qual: str, obj) -> list[tuple[Probe, Callable[[], Any]]]:
         if name in FINITE_NAMES:
             kinds += [("nan", float("nan")), ("inf", float("inf"))]
         for kind, bad in kinds:
-            if (qual, name, kind) in ALLOW:
+            if kind in ALLOW.get((qual, name), ((), ""))[0]:
                 continue
             out.append((Probe(qual, name, kind), run(name, bad)))
     for kind, name, factory in EXTRA.get(qual, []):
@@ -519,6 +530,35 @@ def probes_for(qual: str, obj) -> list[tuple[Probe, Callable[[], Any]]]:
         lazy._lazy = True
         out.append((Probe(qual, name, kind), run(name, lazy)))
     return out
+
+
+# Modules of pure numeric functions: where no BASE entry exists, the neutral values of the
+# required parameters (audio-like names get 0.1 s of noise) are tried as a base call; if that
+# call succeeds, every parameter is probed from it (not only the first).
+AUTO_BASE_MODULES = {
+    "course_lib.audio", "course_lib.mel", "course_lib.cepstrum", "course_lib.pitch", "course_lib.augment",
+    "course_lib.data.noise", "course_lib.data.rooms", "course_lib.data.devices", "course_lib.normalization",
+    "course_lib.regularization", "course_lib.losses", "course_lib.shapes", "course_lib.optim",
+    "course_lib.generalization", "course_lib.metrics", "course_lib.calibration", "course_lib.ctc",
+}
+
+
+def _auto_base(qual, target, sig, module_globals, make_self):
+    if qual.rsplit(".", 1)[0] not in AUTO_BASE_MODULES or make_self is not None:
+        return None
+    if signal.getsignal(signal.SIGALRM) is not _alarm:  # only inside run_sweep (needs the timeout)
+        return None
+    required = [p for p in sig.parameters.values()
+                if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if not required:
+        return None
+
+    def factory():
+        return {p.name: _neutral(p, module_globals) for p in required}
+
+    if _call(lambda: target(**factory())) is not None:
+        return None  # the neutral call is not a valid one: fall back to first-parameter probes
+    return factory
 
 
 def _with_first(value, v):
@@ -545,6 +585,8 @@ def _neutral(p: inspect.Parameter, module_globals: dict):
     if inspect.isclass(cls) and cls.__module__.startswith("course_lib"):
         with contextlib.suppress(Exception):
             return cls()
+    if name in {"x", "waveform", "signal", "audio", "noise"}:
+        return 0.1 * torch.randn(1600, generator=torch.Generator().manual_seed(3))
     if name in SIZE_NAMES or ann == "int":
         return 16000 if "sample_rate" in name else 4
     if "float" in ann:

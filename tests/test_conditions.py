@@ -313,3 +313,15 @@ def test_plot_spectrogram_validates_its_arguments():
     with pytest.raises(TypeError, match="colorbar must be a bool"):
         plot_spectrogram(np.zeros((4, 5)), colorbar="yes")
     plt.close("all")
+
+
+def test_device_validates_its_fields():
+    from course_lib.data.devices import Device
+
+    with pytest.raises(TypeError, match="lowpass_hz must be a real number"):
+        Device("phone", lowpass_hz="3400")
+    with pytest.raises(ValueError, match="peak_hz must be > 0.0"):
+        Device("phone", peak_hz=0.0)
+    with pytest.raises(ValueError, match="peak_db must be a finite number"):
+        Device("phone", peak_db=float("nan"))
+    assert all(isinstance(d, Device) for d in DEVICES.values())

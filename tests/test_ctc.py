@@ -227,6 +227,6 @@ def test_asr_plots_validate_their_arguments():
         plot_posteriogram(np.array([[0.0, np.inf]]), ["-", "a"])
     with pytest.raises(ValueError, match=r"path must hold label ids in \[0, 1\]"):
         plot_forced_alignment(np.zeros((4, 5)), [0, 3], ["-", "a"])
-    ax = plot_posteriogram(np.log(np.array([[1.0, 0.0], [0.5, 0.5]])), ["-", "a"])  # log 0 = -inf is drawn
+    ax = plot_posteriogram(np.array([[0.0, -np.inf], [np.log(0.5), np.log(0.5)]]), ["-", "a"])  # -inf: log 0
     assert ax.get_ylabel() == "output symbol"
     plt.close("all")

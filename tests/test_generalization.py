@@ -793,3 +793,10 @@ def test_plots_training_validate_their_arguments():
     with pytest.raises(TypeError, match="surface must be a callable"):
         plot_loss_surface_paths("ravine", {"sgd": [[0.0, 0.0]]})
     plt.close("all")
+
+
+def test_penalties_reject_integer_weights():
+    with pytest.raises(TypeError, match="params must be floating-point tensors"):
+        R.l2_penalty([torch.ones(3, dtype=torch.long)], 0.1)
+    with pytest.raises(TypeError, match="params must be floating-point tensors"):
+        R.decoupled_weight_decay_([torch.ones(3, dtype=torch.long)], lr=0.1, weight_decay=0.1)

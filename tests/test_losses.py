@@ -460,3 +460,13 @@ def test_nll_loss_and_cross_entropy_reject_a_non_int_ignore_index():
         nll_loss(torch.log_softmax(logits, -1), target, ignore_index=None)
     with pytest.raises(TypeError, match="ignore_index must be an int"):
         cross_entropy(logits, target, ignore_index=None)
+
+
+def test_bce_with_logits_rejects_a_non_numeric_pos_weight():
+    z, t = torch.randn(4), torch.tensor([0.0, 1.0, 1.0, 0.0])
+    with pytest.raises(TypeError, match="pos_weight must be a number or a tensor of numbers, got str"):
+        binary_cross_entropy_with_logits(z, t, pos_weight="3")
+    with pytest.raises(ValueError, match="pos_weight contains NaN"):
+        binary_cross_entropy_with_logits(z, t, pos_weight=float("nan"))
+    assert torch.allclose(binary_cross_entropy_with_logits(z, t, pos_weight=np.array(2.0)),
+                          binary_cross_entropy_with_logits(z, t, pos_weight=2.0))

@@ -203,3 +203,12 @@ def test_rms_norm_module_rejects_a_none_shape():
 
     with pytest.raises(TypeError, match="normalized_shape must be an int or a sequence of int"):
         RMSNorm(None)
+
+
+def test_running_cmvn_names_its_own_arguments():
+    from course_lib.normalization import RunningCMVN
+
+    with pytest.raises(TypeError, match="mean must be a torch.Tensor or numpy.ndarray, got str"):
+        RunningCMVN(3, mean="zeros")
+    with pytest.raises(ValueError, match="var needs mean"):
+        RunningCMVN(3, var=torch.ones(3))

@@ -278,3 +278,14 @@ def test_clip_grad_norm_and_optimizers_reject_params_that_are_not_tensors():
         clip_grad_norm_(["w"], 1.0)
     with pytest.raises(TypeError, match="params must be an iterable of tensors"):
         SGD(None, lr=0.1)
+
+
+def test_clip_grad_norm_validates_eps():
+    from course_lib.optim import clip_grad_norm_
+
+    w = torch.zeros(2, requires_grad=True)
+    w.grad = torch.tensor([3.0, 4.0])
+    with pytest.raises(TypeError, match="eps must be a float"):
+        clip_grad_norm_([w], 1.0, eps="tiny")
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        clip_grad_norm_([w], 1.0, eps=-1.0)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 import numpy as np
 import torch
-from course_lib.checks import check_positive_int, check_sample_rate, check_tensor
+from course_lib.checks import check_float, check_positive_int, check_sample_rate, check_tensor
 from course_lib.data.noise import _check_audio, _check_number
 
 __all__ = [
@@ -46,6 +46,16 @@ class Device:
     narrowband: bool = False
     clip_fraction: float | None = None
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+        for field in ("highpass_hz", "lowpass_hz", "clip_fraction"):
+            check_float(getattr(self, field), field, min_value=0.0, allow_none=True)
+        check_float(self.peak_hz, "peak_hz", min_value=0.0, min_inclusive=False)
+        check_float(self.peak_db, "peak_db")
+        if not isinstance(self.narrowband, bool):
+            raise TypeError(f"narrowband must be a bool, got {type(self.narrowband).__name__}")
 
 
 #: The devices the corpus draws from.
