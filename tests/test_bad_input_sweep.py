@@ -540,6 +540,8 @@ AUTO_BASE_MODULES = {
     "course_lib.data.noise", "course_lib.data.rooms", "course_lib.data.devices", "course_lib.normalization",
     "course_lib.regularization", "course_lib.losses", "course_lib.shapes", "course_lib.optim",
     "course_lib.generalization", "course_lib.metrics", "course_lib.calibration", "course_lib.ctc",
+    "course_lib.decoding", "course_lib.wer", "course_lib.data.text", "course_lib.data.splits",
+    "course_lib.tooling.claims", "course_lib.tooling.outputcheck",
 }
 
 

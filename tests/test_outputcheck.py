@@ -204,3 +204,10 @@ def test_source_of_and_publish_figures_name_the_argument():
         source_of("collapse")
     with pytest.raises(ValueError, match="publish_figures expects figures to be a non-empty dict"):
         publish_figures([])
+
+
+def test_compare_text_validates_its_tolerances():
+    with pytest.raises(TypeError, match="rtol must be a number >= 0"):
+        compare_text("1.0", "1.0", rtol="loose")
+    with pytest.raises(TypeError, match="stored and fresh must be str"):
+        compare_text(None, "1.0")

@@ -146,7 +146,11 @@ def compare_text(stored: str, fresh: str, *, rtol: float = DEFAULT_RTOL, atol: f
     "text differs: stored 'clean ' vs fresh 'noisy '"
     """
     if not isinstance(stored, str) or not isinstance(fresh, str):
-        raise TypeError("compare_text compares two strings")
+        raise TypeError(f"compare_text compares two strings: stored and fresh must be str, "
+                        f"got {type(stored).__name__} and {type(fresh).__name__}")  # fmt: skip
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+            raise TypeError(f"{name} must be a number >= 0, got {tol!r}")
     stored, fresh = _sanitize(stored), _sanitize(fresh)
     if stored == fresh:
         return None
