@@ -45,7 +45,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from course_lib.augment import add_noise, add_reverb, spec_augment
 from course_lib.checks import check_float, check_positive_int, check_sample_rate, check_tensor
@@ -727,14 +727,22 @@ def _figures(table: pd.DataFrame) -> dict:
     return {f"acc_{name}": round(float(acc), 4) for name, acc in table["accuracy"].items()}
 
 
+def _check_model(model) -> None:
+    """Before building any held-out data: a model is an ``nn.Module``."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a trained AudioCNN (torch.nn.Module), got {type(model).__name__}")
+
+
 def evaluate_kws(model: AudioCNN) -> dict:
     """Per-condition accuracy of a 22-class keyword model on :func:`kws_heldout` (seconds)."""
+    _check_model(model)
     X, y, slices = kws_heldout()
     return _figures(per_slice_accuracy(y, predict(model, X), slices))
 
 
 def evaluate_commands(model: AudioCNN) -> dict:
     """Accuracy of a commands-task model (:data:`COMMAND_CLASSES`) on the command clips of :func:`kws_heldout`."""
+    _check_model(model)
     X, y, _ = kws_heldout()
     Xc, yc = command_task(X, y)
     return {"acc_commands": round(float((predict(model, Xc) == yc).double().mean()), 4)}
@@ -742,6 +750,7 @@ def evaluate_commands(model: AudioCNN) -> dict:
 
 def evaluate_sound(model: AudioCNN) -> dict:
     """Accuracy of a sound model on :func:`sound_heldout`."""
+    _check_model(model)
     X, y = sound_heldout()
     return {"acc_all": round(float((predict(model, X) == y).double().mean()), 4)}
 

@@ -127,3 +127,11 @@ def test_build_noise_bank_rejects_sounds_at_another_sample_rate():
         build_noise_bank(torch.ones(3, 50), Sounds(), seconds=0.01, sound_names=("siren",))
     with pytest.raises(TypeError, match="sounds must be the sound dataset"):
         build_noise_bank(torch.ones(3, 50), "sounds", seconds=0.01)
+
+
+@pytest.mark.parametrize("name", ["evaluate_kws", "evaluate_commands", "evaluate_sound"])
+def test_evaluators_reject_a_non_model_before_building_held_out_data(name):
+    import course_lib.kws as K
+
+    with pytest.raises(TypeError, match="model must be a trained AudioCNN"):
+        getattr(K, name)("model")
