@@ -36,17 +36,21 @@ _NEG_INF = float("-inf")
 
 
 def _int_list(x, name: str) -> list[int]:
+    """Label ids (ints >= 0) as a list."""
     if isinstance(x, Tensor):
         if x.ndim != 1 or x.is_floating_point() or x.dtype == torch.bool:
             raise ValueError(f"{name} must be a 1-D integer tensor, got dtype {x.dtype}, shape {tuple(x.shape)}")
-        return [int(v) for v in x.tolist()]
-    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
-        raise TypeError(f"{name} must be a sequence of ints or a 1-D integer tensor, got {type(x).__name__}")
-    out = []
-    for v in x:
-        if isinstance(v, bool) or not hasattr(v, "__index__"):
-            raise TypeError(f"{name} must hold ints, got {type(v).__name__}")
-        out.append(int(v))
+        out = [int(v) for v in x.tolist()]
+    else:
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(f"{name} must be a sequence of ints or a 1-D integer tensor, got {type(x).__name__}")
+        out = []
+        for v in x:
+            if isinstance(v, bool) or not hasattr(v, "__index__"):
+                raise TypeError(f"{name} must hold ints, got {type(v).__name__}")
+            out.append(int(v))
+    if out and min(out) < 0:
+        raise ValueError(f"{name} must hold label ids >= 0, got {min(out)}")
     return out
 
 

@@ -115,6 +115,12 @@ ALLOW: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("course_lib.metrics.accuracy", "y_pred"): (("label_huge",), "no class count to compare with"),
     ("course_lib.metrics.wilson_interval", "k"): (("zero",), "0 successes is a valid count"),
     ("course_lib.asr.train_ctc", "state_path"): (("str",), "a path: any str names a (new) state file"),
+    # CTC label sequences: an empty one is valid, and without a vocabulary size any id >= 0 is
+    **{(f"course_lib.ctc.{f}", p): (("empty", "label_huge"), "no vocabulary size; empty labelling")
+       for f, p in (("collapse", "path"), ("extend_with_blanks", "target"), ("min_ctc_frames", "target"),
+                    ("count_alignments", "target"), ("enumerate_alignments", "target"))},
+    ("course_lib.kws.build_noise_bank", "sound_names"): (("empty",), "no environmental sounds is valid"),
+    ("course_lib.plots.evaluation.plot_slice_accuracy", "drop"): (("empty",), "drop nothing"),
 }
 # un-annotated parameters whose str value is valid (labels and names drawn on a plot)
 STR_NAMES = {"title", "label", "xlabel", "ylabel", "units", "name", "text"}
@@ -515,9 +521,11 @@ def probes_for(qual: str, obj) -> list[tuple[Probe, Callable[[], Any]]]:
                     kinds.append(("len_past_time", _with_first(value, 10**6)))
             elif base_factory is None:
                 kinds += [("empty", torch.empty(0)), ("nan", torch.full((4,), float("nan")))]
-        elif isinstance(value, (list, tuple)) and name in LABEL_NAMES and value and isinstance(value[0], int):
-            kinds.append(("label_-1", [-1] + list(value[1:])))
-            kinds.append(("label_huge", [10**6] + list(value[1:])))
+        if isinstance(value, (list, tuple)) and value:
+            kinds.append(("empty", type(value)()))
+            if name in LABEL_NAMES and isinstance(value[0], int):
+                kinds.append(("label_-1", type(value)([-1, *value[1:]])))
+                kinds.append(("label_huge", type(value)([10**6, *value[1:]])))
         if _is_size(name, p):
             kinds += [("zero", 0), ("negative", -1)]
         if name in FINITE_NAMES:

@@ -364,3 +364,11 @@ def test_sentence_dataset_and_ids_to_text_name_their_own_arguments():
         sentence_dataset(0)
     with pytest.raises(TypeError, match="ids must be a sequence of int"):
         TEXT.ids_to_text(None)
+
+
+def test_audio_dataset_rejects_empty_classes():
+    from course_lib.data.corpus import AudioDataset
+
+    meta = pd.DataFrame({"offset": [0], "n_samples": [800], "label": ["yes"], "target": [0]})
+    with pytest.raises(ValueError, match="classes is empty"):
+        AudioDataset(np.zeros(800, dtype=np.int16), meta, [], "keywords")

@@ -230,3 +230,13 @@ def test_asr_plots_validate_their_arguments():
     ax = plot_posteriogram(np.array([[0.0, -np.inf], [np.log(0.5), np.log(0.5)]]), ["-", "a"])  # -inf: log 0
     assert ax.get_ylabel() == "output symbol"
     plt.close("all")
+
+
+def test_label_sequences_reject_negative_ids():
+    with pytest.raises(ValueError, match="path must hold label ids >= 0, got -1"):
+        collapse([0, -1, 3])
+    with pytest.raises(ValueError, match="target must hold label ids >= 0, got -1"):
+        count_alignments([-1, 2], 4)
+    with pytest.raises(ValueError, match="target must hold label ids >= 0"):
+        count_alignments(torch.tensor([1, -2]), 4)
+    assert collapse([]) == [] and count_alignments([], 3) == 1  # the empty labelling stays valid

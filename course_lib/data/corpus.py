@@ -310,6 +310,8 @@ def _check_dataset_fields(metadata, classes, task, sample_rate, required: Sequen
         raise ValueError(f"metadata must have the columns {list(required)}; missing {missing}")
     if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray, pd.Index)):
         raise TypeError(f"classes must be a sequence of class names, got {type(classes).__name__}")
+    if len(classes) == 0:
+        raise ValueError("classes is empty; expected the class names in target order")
     if not isinstance(task, str):
         raise TypeError(f"task must be a str, got {type(task).__name__}")
     return check_sample_rate(sample_rate)
