@@ -120,8 +120,11 @@ def test_mel_roundtrip_property(f, htk):
 @settings(max_examples=30, deadline=None)
 @given(a=st.floats(0.0, 20000.0), b=st.floats(0.0, 20000.0), htk=st.booleans())
 def test_mel_is_monotonic(a, b, htk):
-    if a < b:
+    # strict only for a gap float64 can resolve: log10(1 + 6e-213 / 700) rounds to 0 (hypothesis found it)
+    if a + 1e-6 < b:
         assert M.hz_to_mel(a, htk=htk) < M.hz_to_mel(b, htk=htk)
+    elif a <= b:
+        assert M.hz_to_mel(a, htk=htk) <= M.hz_to_mel(b, htk=htk)
 
 
 @pytest.mark.parametrize("htk", [True, False])
