@@ -1,13 +1,15 @@
-"""Execute one notebook for ``course grade`` in a sandboxed kernel (a subprocess).
+"""Execute notebooks for ``course grade`` in sandboxed kernels (a subprocess).
 
-The grader starts ``python -m course_lib.tooling.grade_worker`` per notebook
-and writes a job to its stdin (JSON: the notebook with the hidden tests
-restored, the kernel's command line, environment and working folder, the cell
-timeout). The notebook never touches the disk. The worker runs it with
-nbclient (errors allowed, a cell past its timeout is interrupted) and writes
-``{"nb": executed notebook, "died": reason or ""}`` to stdout. The kernel's
-own stdout and stderr go to /dev/null, so the learner's code cannot write
-into that answer.
+The grader keeps one ``python -m course_lib.tooling.grade_worker`` per
+parallel job (so nbclient and jupyter_client are imported once, not once per
+submission) and writes one job per line to its stdin (JSON: the notebook with
+the hidden tests restored, the kernel's command line, environment and working
+folder, the cell timeout). The notebook never touches the disk. The worker
+runs it with nbclient in a new kernel (errors allowed, a cell past its timeout
+is interrupted) and answers one line ``{"nb": executed notebook, "died":
+reason or ""}``. The kernel's own stdout and stderr go to /dev/null, so the
+learner's code cannot write into that answer. On SIGTERM (the grader's
+timeout) the worker kills its kernel and exits.
 """
 from __future__ import annotations
 
@@ -60,18 +62,10 @@ def run_job(job: dict) -> dict:
     km = AsyncKernelManager(kernel_name="course-grading",
                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(private / "kernels")]))
 
-    def on_term(*_):  # the grader's timeout: take the kernel down with us
-        try:
-            pid = km.provisioner.process.pid if km.provisioner and km.provisioner.process else None
-            if pid:
-                os.killpg(pid, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
-        os._exit(3)
-
-    signal.signal(signal.SIGTERM, on_term)
+    _CURRENT["km"] = km
     client = NotebookClient(nb, km=km, timeout=int(job["cell_timeout"]), interrupt_on_timeout=True,
                             allow_errors=True, startup_timeout=120,
+                            shutdown_kernel="immediate",  # the grader kills the kernel's user anyway
                             resources={"metadata": {"path": job["cwd"]}})
     died = ""
     try:
@@ -92,11 +86,30 @@ def run_job(job: dict) -> dict:
     return {"nb": out, "died": died}
 
 
+_CURRENT: dict = {"km": None}
+
+
+def _on_term(*_) -> None:  # the grader's timeout: take the kernel down with us
+    km = _CURRENT["km"]
+    try:
+        pid = km.provisioner.process.pid if km and km.provisioner and km.provisioner.process else None
+        if pid:
+            os.killpg(pid, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    os._exit(3)
+
+
 def main() -> None:
-    job = json.loads(sys.stdin.read())
-    result = run_job(job)
-    sys.stdout.write(json.dumps(result))
-    sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _on_term)
+    import nbclient  # noqa: F401  (imported once, before the first job)
+
+    for line in sys.stdin:
+        if line.strip():
+            result = run_job(json.loads(line))
+            _CURRENT["km"] = None
+            sys.stdout.write(json.dumps(result) + "\n")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

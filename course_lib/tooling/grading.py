@@ -425,17 +425,87 @@ class Isolation:
                 "computed outside the kernel. Run `course grade` as root on Linux for isolation.")
 
 
+class _Worker:
+    """A long-lived ``grade_worker`` process: one per parallel job."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+
+    def _start(self) -> None:
+        import queue
+        import threading
+
+        self.err = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "course_lib.tooling.grade_worker"],
+                                     env=nbgrader_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True, start_new_session=True)
+        self.lines: "queue.Queue[str]" = queue.Queue()
+        out = self.proc.stdout
+
+        def pump():
+            for line in out:
+                self.lines.put(line)
+            self.lines.put("")  # end of file: the worker is gone
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def run(self, job: str, timeout: float) -> tuple[str | None, str]:
+        """Send one job; (answer line, "") or (None, "timeout") or (None, why it failed)."""
+        import queue
+
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        try:
+            self.proc.stdin.write(job + "\n")
+            self.proc.stdin.flush()
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            self.stop()
+            return None, "timeout"
+        except OSError as exc:
+            line, why = "", f"{type(exc).__name__}: {exc}"
+        if not line:
+            self.err.seek(0)
+            tail = " | ".join(self.err.read().strip().splitlines()[-2:])[:300]
+            self.stop()
+            return None, f"the grading worker failed ({tail or 'no output'})"
+        return line, ""
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()  # the worker takes its kernel down
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        _kill_group(self.proc)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.proc.wait()
+        self.err.close()
+        self.proc = None
+
+
 class _Slots:
-    """One numeric uid per parallel job, so that kernels cannot reach each other."""
+    """One numeric uid and one worker per parallel job, so that kernels cannot reach each other."""
 
     def __init__(self, jobs: int, isolation: Isolation):
         import queue
 
         from course_lib.tooling.sandbox import free_uids
 
-        self.queue: "queue.Queue[int | None]" = queue.Queue()
-        for uid in (free_uids(jobs) if isolation.user else [None] * jobs):
-            self.queue.put(uid)
+        self.workers = [_Worker() for _ in range(jobs)]
+        self.queue: "queue.Queue[tuple]" = queue.Queue()
+        for uid, worker in zip(free_uids(jobs) if isolation.user else [None] * jobs, self.workers):
+            self.queue.put((uid, worker))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
 
 
 def _git_dirs(root: Path) -> list[Path]:
@@ -493,8 +563,9 @@ def _sandbox(work: Path, uid: int | None, submission: Path, release: Path, isola
     return box, env, binds
 
 
-def _run_notebook(nb, *, box: Path, env: dict, uid: int | None, hide: list[str], binds: list,
-                  isolation: Isolation, cell_timeout: int, timeout: float) -> tuple[dict | None, str, bool]:
+def _run_notebook(nb, *, worker: _Worker, box: Path, env: dict, uid: int | None, hide: list[str],
+                  binds: list, isolation: Isolation, cell_timeout: int,
+                  timeout: float) -> tuple[dict | None, str, bool]:
     """Execute ``nb`` in the sandbox; returns (executed notebook or None, died reason, timed out)."""
     import json
 
@@ -512,32 +583,14 @@ def _run_notebook(nb, *, box: Path, env: dict, uid: int | None, hide: list[str],
     else:
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     job = json.dumps({"nb": nb, "kernel_argv": argv, "env": env, "cwd": str(box), "cell_timeout": cell_timeout})
-    worker_env = nbgrader_env()
-    proc = subprocess.Popen([sys.executable, "-m", "course_lib.tooling.grade_worker"], env=worker_env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    timed_out = False
     try:
-        out, err = proc.communicate(job, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        proc.terminate()  # the worker takes its kernel down
-        try:
-            out, err = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, err = proc.communicate()
+        line, why = worker.run(job, timeout)
     finally:
-        _kill_group(proc)
         if uid is not None:
             sandbox.kill_uid(uid)  # the kernel and anything it left running
-    if timed_out:
-        return None, "", True
-    try:
-        result = json.loads(out)
-    except ValueError:
-        tail = " | ".join(err.strip().splitlines()[-2:])[:300]
-        return None, f"the grading worker failed ({tail or 'no output'})", False
+    if line is None:
+        return None, ("" if why == "timeout" else why), why == "timeout"
+    result = json.loads(line)
     return result["nb"], result["died"], False
 
 
@@ -559,12 +612,13 @@ class _Context:
     tmp: Path
 
 
-def grade_one(ctx: _Context, uid: int | None, student: str, assignment: str, submission: Path) -> GradeRow:
+def grade_one(ctx: _Context, slot: tuple, student: str, assignment: str, submission: Path) -> GradeRow:
     """Autograde one submission folder; the score is computed here, outside the kernel."""
     import nbformat
 
     from course_lib.tooling.tamper import compare, new_nonce, read_guard, scan_sources
 
+    uid, worker = slot
     row = GradeRow(student, assignment)
     start = time.perf_counter()
     release = ctx.master.release_dir(assignment)
@@ -603,7 +657,7 @@ def grade_one(ctx: _Context, uid: int | None, student: str, assignment: str, sub
             nb = _prepare(sub, plan, nonce)
             left = deadline - time.monotonic()
             executed, why, over = (None, "", True) if left <= 0 else _run_notebook(
-                nb, box=box, env=env, uid=uid, hide=ctx.hide, binds=binds, isolation=ctx.isolation,
+                nb, worker=worker, box=box, env=env, uid=uid, hide=ctx.hide, binds=binds, isolation=ctx.isolation,
                 cell_timeout=ctx.cell_timeout, timeout=left)
             if over:
                 timed_out = True
@@ -811,18 +865,21 @@ def grade_submissions(
                 plan_nbs = [p for (a, _), p in (master.plans.items() if master else []) if a == assignment]
                 row.max_score = sum(pt for p in plan_nbs for _, pt in p.tests)
             else:
-                uid = slots.queue.get()
+                slot = slots.queue.get()
                 try:
-                    row = grade_one(ctx, uid, student, assignment, folder)
+                    row = grade_one(ctx, slot, student, assignment, folder)
                 finally:
-                    slots.queue.put(uid)
+                    slots.queue.put(slot)
             rows[i] = row
             echo(f"{student:>16} {assignment:<32} {row.status:<8} {row.score:g}/{row.max_score:g}"
                  + (f"  {row.detail}" if row.detail else ""))
 
-        with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo)))) as pool:
-            for fut in [pool.submit(work, i) for i in range(len(todo))]:
-                fut.result()
+        try:
+            with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo)))) as pool:
+                for fut in [pool.submit(work, i) for i in range(len(todo))]:
+                    fut.result()
+        finally:
+            slots.close()
     finally:
         if master is not None:
             master.cleanup()
