@@ -4,11 +4,20 @@
   ``solutions/`` (nbgrader's source) becomes ``exercises/`` (its release).
 * :func:`check_notebook` runs a learner's notebook and says which graded
   parts pass (``course check``).
-* :func:`grade_submissions` autogrades ``SUBMISSIONS/<student>/<assignment>/``
-  one submission at a time, each in its own temporary course directory that
-  holds a private copy of the gradebook and no ``solutions/``. A submission
-  that crashes, loops or kills its kernel is reported as such and never stops
-  or changes the grading of the others. Submission files are only read.
+* :func:`grade_submissions` autogrades ``SUBMISSIONS/<student>/<assignment>/``,
+  ``jobs`` submissions at a time. The hidden tests and points stay in the
+  grader's memory (:class:`_Master`); each submission runs in a fresh kernel
+  in a working copy with no gradebook, solutions or other submissions, as its
+  own unprivileged user in a private mount namespace where the machine allows
+  it (:mod:`course_lib.tooling.sandbox`, :class:`Isolation`). The score is
+  computed here, outside the kernel, from the executed notebook: a test cell
+  earns its points when it ran and raised nothing (stderr, hence warnings,
+  never costs points; nbgrader's own ``determine_grade`` counts any stderr
+  output as a failure, so it is not used), and never exceeds the maximum.
+  Guard cells (:mod:`course_lib.tooling.tamper`) flag code that changes how the
+  kernel runs later cells. A submission that crashes, loops or kills its
+  kernel is reported as such and never stops or changes the grading of the
+  others. Submission files are only read.
 """
 from __future__ import annotations
 
@@ -553,7 +562,8 @@ def _sandbox(work: Path, uid: int | None, submission: Path, release: Path, isola
     for font_list in mpl_cache.glob("fontlist-*.json"):  # no font-cache rebuild in every kernel
         shutil.copyfile(font_list, home / ".config" / "matplotlib" / font_list.name)
     env.update({"HOME": str(home), "MPLCONFIGDIR": str(home / ".config" / "matplotlib"),
-                "XDG_CACHE_HOME": str(home / ".cache"), "IPYTHONDIR": str(home / ".ipython")})
+                "XDG_CACHE_HOME": str(home / ".cache"), "IPYTHONDIR": str(home / ".ipython"),
+                "NUMBA_CACHE_DIR": str(home / ".cache" / "numba")})  # site-packages is read-only
     cache = data_cache_dir().resolve()
     env["COURSE_DATA_DIR"] = str(cache)  # read-only for the kernel (see sandbox.enter_namespace)
     binds = [str(cache)] if cache.is_dir() else []
