@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -21,6 +23,7 @@ from helpers import ROOT, grade_id, solved_release
 from course_lib.tooling.grading import Isolation, _git_dirs, grade_submissions
 
 A = "00_welcome"
+PLANTED = f"/tmp/course-attack-{secrets.token_hex(6)}"  # the kernel's /tmp is its own
 NB = f"{A}.ipynb"
 
 # 20 log10 -> 10 log10: loses part 3 (2 points) unless the hidden tests are fooled
@@ -97,6 +100,11 @@ try:
     read["write_submission"] = "written"
 except Exception as exc:
     read["write_submission"] = "denied: " + type(exc).__name__
+try:
+    with open(%(planted)r, "w") as fh:
+        fh.write("x")
+except Exception as exc:
+    pass
 print("ATTACK", json.dumps({"found": found, "wrote": wrote, "read": read}))
 '''
 
@@ -122,7 +130,7 @@ def attacked(tmp_path_factory):
         _write(subs / f"hook_{name}" / A, _with(solved_release(A), "peak_dbfs", source))
     attack = ATTACK % {"root": str(ROOT), "solution": str(ROOT / "solutions" / A / NB),
                        "git": str(_git_dirs(ROOT)[-1]), "others": str(subs / "warns" / A / NB),
-                       "mine": str(subs / "attacker" / A)}
+                       "mine": str(subs / "attacker" / A), "planted": PLANTED}
     _write(subs / "attacker" / A, _with(solved_release(A), "peak_dbfs", WRONG_PEAK + attack))
     keep = tmp_path_factory.mktemp("keep")
     lines = []
@@ -177,6 +185,7 @@ def test_submission_cannot_reach_gradebook_solutions_or_others(attacked):
     for what in ("solutions", "git", "others", "job", "grader", "write_submission"):
         assert report["read"][what].startswith("denied"), (what, report)
     assert not (subs / "attacker" / A / "planted.txt").exists()
+    assert not Path(PLANTED).exists(), "the kernel wrote into the grader's /tmp"
 
 
 @pytest.mark.grading
@@ -192,7 +201,8 @@ def test_throughput_is_reported(attacked):
 def test_without_isolation_the_score_is_still_the_graders(tmp_path):
     subs = tmp_path / "subs"
     attack = ATTACK % {"root": str(ROOT), "solution": str(ROOT / "solutions" / A / NB),
-                       "git": str(ROOT / ".git"), "others": str(subs), "mine": str(tmp_path / "elsewhere")}
+                       "git": str(ROOT / ".git"), "others": str(subs), "mine": str(tmp_path / "elsewhere"),
+                       "planted": str(tmp_path / "planted.txt")}
     # the old attack: give every grade 999 points in any gradebook in reach
     _write(subs / "attacker" / A, _with(solved_release(A), "peak_dbfs", WRONG_PEAK + attack))
     lines = []

@@ -13,7 +13,8 @@ As root it
    ``solutions/`` and ``build/``, the git history, the submissions folder,
    the grader's own folders), and makes the Python installation and each
    ``--expose`` path (the data cache) readable even when they live in a home
-   folder the kernel user cannot enter (see :func:`enter_namespace`);
+   folder the kernel user cannot enter, and gives the kernel an empty private
+   ``/tmp``, ``/var/tmp`` and ``/dev/shm`` (see :func:`enter_namespace`);
 2. copies the connection file into ``WORKDIR`` (jupyter writes it ``0600``);
 3. drops to the unprivileged ``U:G`` (no supplementary groups,
    ``PR_SET_NO_NEW_PRIVS`` so no set-uid program gives root back) and
@@ -76,32 +77,48 @@ def blocked_ancestor(path: str) -> str | None:
     return None
 
 
-def enter_namespace(hide: list[str], expose: list[str]) -> None:
+#: World-writable folders replaced by an empty private tmpfs in the kernel's namespace.
+PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def enter_namespace(hide: list[str], expose: list[str], workdir: str | None = None) -> None:
     """Private mount namespace: ``hide`` paths emptied, ``expose`` paths readable.
 
     An ``expose`` path (the Python installation, the data cache) below a
     folder other users cannot enter (``/root``) is bound read-only at its own
     path on an empty tmpfs laid over that folder, so the rest of it stays
-    out of reach.
+    out of reach. ``/tmp``, ``/var/tmp`` and ``/dev/shm`` become private empty
+    tmpfs (what the kernel writes there vanishes with it); ``workdir`` (the
+    kernel's working copy) stays writable at its own path.
     """
     libc = _libc()
     _check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    staged = []
+    staged = []  # (path, stage folder, read-only)
+    # staged binds must outlive the tmpfs laid over /tmp: stage them elsewhere
+    base = next((d for d in ("/run", "/mnt", "/srv", "/opt") if os.path.isdir(d)), "/")
+    stage_root = tempfile.mkdtemp(prefix="course-stage-", dir=base)
     for path in expose:
         if os.path.isdir(path) and blocked_ancestor(path):
-            stage = tempfile.mkdtemp(prefix="course-stage-")
-            _mount(libc, path, stage, None, MS_BIND | MS_REC)
-            staged.append((path, stage))
-    for folder in sorted({blocked_ancestor(p) for p, _ in staged}, key=len):
+            staged.append((path, tempfile.mkdtemp(dir=stage_root), True))
+    if workdir:
+        staged.append((workdir, tempfile.mkdtemp(dir=stage_root), False))
+    for path, stage, _ in staged:
+        _mount(libc, path, stage, None, MS_BIND | MS_REC)
+    private = [d for d in PRIVATE_TMP if os.path.isdir(d) and not os.path.islink(d)]
+    for folder in private:
+        _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=2g,mode=1777")
+    blocked = {blocked_ancestor(p) for p, _, ro in staged if ro}
+    for folder in sorted((b for b in blocked if b), key=len):
         if blocked_ancestor(folder + "/x") == folder:  # not already covered by a shorter one
             _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for path, stage in staged:
+    for path, stage, read_only in staged:
         os.makedirs(path, mode=0o755, exist_ok=True)
         _mount(libc, stage, path, None, MS_BIND | MS_REC)
-        _mount(libc, None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        if read_only:
+            _mount(libc, None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
         _check(libc.umount2(stage.encode(), 2), f"umount {stage}")  # MNT_DETACH
-        os.rmdir(stage)
+    shutil.rmtree(stage_root, ignore_errors=True)
     for path in hide:
         if os.path.isdir(path):
             _mount(libc, "tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
@@ -213,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     os.chown(conn, args.uid, args.gid)
     os.chmod(conn, 0o600)
     if not args.no_namespace:
-        enter_namespace(args.hide, default_expose() + args.expose)
+        enter_namespace(args.hide, default_expose() + args.expose, str(workdir.resolve()))
     os.chdir(workdir)
     drop_privileges(args.uid, args.gid)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn)])
