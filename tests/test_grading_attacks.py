@@ -220,3 +220,20 @@ def test_isolation_and_jobs_are_validated(tmp_path):
         Isolation.detect("container")
     with pytest.raises(ValueError, match="jobs must be a positive int"):
         grade_submissions(tmp_path / "s", tmp_path / "g.csv", root=ROOT, jobs=0)
+
+
+def test_guard_line_is_read_across_stream_messages_and_forgeries_fail():
+    from course_lib.tooling.tamper import compare, read_guard
+
+    def cell(*texts):
+        return {"outputs": [{"output_type": "stream", "name": "stdout", "text": t} for t in texts]}
+
+    fp = {"cleanup": ["a@1"], "trace": "None", "builtins": [], "builtins_missing": [], "methods": {}, "events": {}}
+    line = "COURSE-GUARD n0 " + json.dumps(fp) + "\n"
+    assert read_guard(cell(line[:20], line[20:]), "n0") == fp  # the kernel split one print in two messages
+    assert read_guard(cell(line), "other-nonce") is None  # a line made up without the nonce
+    assert read_guard(cell(line, line), "n0") is None  # a second line printed for the guard
+    assert read_guard(cell("nothing\n"), "n0") is None
+    changed = dict(fp, cleanup=["a@1", "f@2"], trace="<function>", builtins=["abs"])
+    assert compare(fp, fp) == []
+    assert compare(fp, changed) == ["builtins: abs", "input_transformers_cleanup changed", "sys.settrace changed"]

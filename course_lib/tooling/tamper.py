@@ -93,7 +93,8 @@ def __course_guard(nonce, first):
         threading.setprofile(None)
         ip.custom_exceptions = ()
         vars(builtins).update(store.builtins)
-    print("%s", nonce, json.dumps(fp, sort_keys=True), flush=True)
+    sys.stdout.write("%s " + nonce + " " + json.dumps(fp, sort_keys=True) + "\n")  # one write: one line
+    sys.stdout.flush()
 __course_guard(%r, %s)
 del __course_guard
 '''
@@ -110,23 +111,28 @@ def guard_source(nonce: str, first: bool) -> str:
 
 
 def read_guard(cell, nonce: str) -> dict | None:
-    """The fingerprint a guard cell printed, or None when it is missing or forged."""
-    found = None
+    """The fingerprint a guard cell printed, or None when it is missing or forged.
+
+    The cell's stdout is read as one text: the kernel may send a long line in
+    several stream messages.
+    """
+    text = ""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             return None
-        if out.get("output_type") != "stream":
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            text += out.get("text", "")
+    found = None
+    for line in text.splitlines():
+        if not line.startswith(MARK + " "):
             continue
-        for line in out.get("text", "").splitlines():
-            if line.startswith(MARK + " "):
-                parts = line.split(" ", 2)
-                if len(parts) == 3 and parts[1] == nonce and found is None:
-                    try:
-                        found = json.loads(parts[2])
-                    except ValueError:
-                        return None
-                else:
-                    return None  # a second or foreign guard line: someone prints for the guard
+        parts = line.split(" ", 2)
+        if len(parts) != 3 or parts[1] != nonce or found is not None:
+            return None  # a second or foreign guard line: someone prints for the guard
+        try:
+            found = json.loads(parts[2])
+        except ValueError:
+            return None
     return found
 
 
