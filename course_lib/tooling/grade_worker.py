@@ -67,6 +67,14 @@ def run_job(job: dict) -> dict:
                             allow_errors=True, startup_timeout=120,
                             shutdown_kernel="immediate",  # the grader kills the kernel's user anyway
                             resources={"metadata": {"path": job["cwd"]}})
+    handle_timeout = client._async_handle_timeout
+
+    async def mark_timeout(timeout, cell=None):  # said by the worker, not by the kernel's outputs
+        if cell is not None:
+            cell.metadata["course_timed_out"] = True
+        return await handle_timeout(timeout, cell)
+
+    client._async_handle_timeout = mark_timeout
     died = ""
     try:
         client.execute(env=job["env"], cwd=job["cwd"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -353,8 +353,8 @@ def _tampered(sub, plan: _NotebookPlan) -> list[str]:
 def _prepare(sub, plan: _NotebookPlan, nonce: str):
     """The notebook to execute: protected cells restored, guards before the tests.
 
-    Returns the notebook and the guard cells' positions. A learner's own
-    metadata never counts: points and test cells come from the plan.
+    A learner's own metadata never counts: points and test cells come from
+    the plan, and only the grader's cells are marked as guards.
     """
     import copy
 
@@ -382,6 +382,8 @@ def _prepare(sub, plan: _NotebookPlan, nonce: str):
             cell.metadata["nbgrader"] = {k: v for k, v in meta.items() if k in ("grade_id", "solution")}
         else:
             cell = copy.deepcopy(cell)
+        cell.metadata.pop("course_guard", None)  # only the grader marks guards and timeouts
+        cell.metadata.pop("course_timed_out", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if gid in plan.restore and _is_test_cell(cell):
@@ -714,15 +716,14 @@ def grade_one(ctx: _Context, slot: tuple, student: str, assignment: str, submiss
                 ran = cell is not None and cell.get("execution_count") is not None
                 err = _first_error(cell) if cell is not None else None
                 row.autograded[gid] = (points if ran and err is None else 0.0, points)
-                if err is not None and err.get("ename") in _ERROR_NAMES_TIMEOUT:
-                    cell_timeouts.append(gid)
             for i, cell in enumerate(executed.cells):
                 err = _first_error(cell) if cell.cell_type == "code" else None
-                if err is not None and _nbgrader_meta(cell).get("grade_id") not in cell_timeouts:
-                    if err.get("ename") in _ERROR_NAMES_TIMEOUT:
-                        cell_timeouts.append(_nbgrader_meta(cell).get("grade_id") or f"cell {i + 1}")
-                    else:
-                        errors.append(f"{_nbgrader_meta(cell).get('grade_id') or f'cell {i + 1}'}: {err.get('ename')}")
+                where = _nbgrader_meta(cell).get("grade_id") or f"cell {i + 1}"
+                if cell.get("metadata", {}).get("course_timed_out") or (
+                        err is not None and err.get("ename") in _ERROR_NAMES_TIMEOUT):
+                    cell_timeouts.append(where)
+                elif err is not None:
+                    errors.append(f"{where}: {err.get('ename')}")
             if ctx.keep is not None:
                 target = Path(ctx.keep) / student / assignment
                 target.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,8 @@ As root it
    folder the kernel user cannot enter, and gives the kernel an empty private
    ``/tmp``, ``/var/tmp`` and ``/dev/shm`` (see :func:`enter_namespace`);
 2. copies the connection file into ``WORKDIR`` (jupyter writes it ``0600``);
-3. drops to the unprivileged ``U:G`` (no supplementary groups,
+3. drops to the unprivileged ``U:G`` (at most :data:`MAX_PROCESSES`
+   processes and threads, no supplementary groups,
    ``PR_SET_NO_NEW_PRIVS`` so no set-uid program gives root back) and
 4. replaces itself with ``python -m ipykernel_launcher -f CONNECTION_FILE``
    in ``WORKDIR`` (same process id, so the grader can still interrupt and
@@ -42,6 +43,8 @@ from pathlib import Path
 CLONE_NEWNS = 0x00020000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
+#: Processes and threads a grading kernel's user may have at once.
+MAX_PROCESSES = 512
 #: First numeric user id tried for grading kernels (ids without a passwd entry).
 UID_BASE = 61000
 
@@ -143,8 +146,16 @@ def drop_privileges(uid: int, gid: int) -> None:
         raise OSError(f"could not drop to uid {uid}")
 
 
-def free_uids(count: int, base: int = UID_BASE) -> list[int]:
-    """``count`` numeric user ids that have no passwd entry and run no process."""
+def free_uids(count: int, base: int | None = None) -> list[int]:
+    """``count`` numeric user ids that have no passwd entry and run no process.
+
+    They start at a random ``base`` above :data:`UID_BASE` (default), so that
+    two graders on one machine do not pick the same ids.
+    """
+    if base is None:
+        import secrets
+
+        base = UID_BASE + 1000 + secrets.randbelow(800_000)
     busy = set()
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -232,6 +243,10 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_namespace:
         enter_namespace(args.hide, default_expose() + args.expose, str(workdir.resolve()))
     os.chdir(workdir)
+    import resource
+
+    # processes and threads of the kernel's user (its own uid): a fork bomb stops here
+    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     drop_privileges(args.uid, args.gid)
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn)])
 
