@@ -2,8 +2,9 @@
 
 Usage::
 
-    python benchmarks/grading.py                      # 8 copies of 00_welcome's solution, --jobs = the cores
-    python benchmarks/grading.py --copies 100 --jobs 16 --assignment 00_welcome
+    python benchmarks/grading.py                      # FAST: 4 copies of 00_welcome's solution, --jobs = the cores
+    python benchmarks/grading.py --copies 8 --jobs 2 --assignment 00_welcome
+    python benchmarks/grading.py --full               # the class of 100 copies
 
 Each copy is the release notebook with every answer filled from the solution
 (full marks expected). The grader runs every submission in its own sandboxed
@@ -14,7 +15,9 @@ object: ``grade_wall_s`` (the whole class, including building the release
 once), ``grade_s_per_submission`` (wall / copies), ``notebook_s`` (mean run
 time of a submission's own cells) and ``overhead_s`` (mean seconds per
 submission beyond its cells: worker and kernel start, isolation, guard cells,
-kernel shutdown), with ``copies``, ``jobs`` and ``isolation``.
+kernel shutdown), with ``copies``, ``jobs``, ``cores`` and whether kernels
+ran as their own user / in their own mount namespace (``isolated_user``,
+``isolated_namespace``: 1 or 0).
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> dict:
     from course_lib.tooling.runtime import repo_root
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--copies", type=int, default=8)
+    p.add_argument("--copies", type=int, default=4)
     p.add_argument("--jobs", type=int, default=None)
     p.add_argument("--assignment", default="00_welcome")
     p.add_argument("--isolation", choices=["auto", "none"], default="auto")
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"not every copy got full marks: {wrong}")
     iso = Isolation.detect(args.isolation)
     figures = {"copies": copies, "jobs": thr.jobs, "cores": os.cpu_count(),
-               "isolation": "user+namespace" if iso.namespace else ("user" if iso.user else "none"),
+               "isolated_user": int(iso.user), "isolated_namespace": int(iso.namespace),
                "grade_wall_s": thr.wall_s, "grade_s_per_submission": thr.per_submission_s,
                "notebook_s": thr.notebook_s, "overhead_s": thr.overhead_s}
     print(json.dumps(figures))

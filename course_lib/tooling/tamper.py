@@ -137,7 +137,14 @@ def read_guard(cell, nonce: str) -> dict | None:
 
 
 def compare(baseline: dict, now: dict) -> list[str]:
-    """Names of the machinery that differ between two fingerprints."""
+    """Names of the machinery that differ between two fingerprints.
+
+    Examples
+    --------
+    >>> base = {"ast": [], "trace": "None", "builtins": [], "builtins_missing": []}
+    >>> compare(base, dict(base, ast=["_NoAssert@1"], builtins=["abs"]))
+    ['ast_transformers changed', 'builtins: abs']
+    """
     out = []
     for key in sorted(set(baseline) | set(now)):
         if key in ("builtins", "builtins_missing"):
@@ -168,7 +175,14 @@ _SUSPECT = re.compile(
 
 
 def scan_sources(cells) -> list[str]:
-    """``grade_id or cell N: name`` for each learner cell naming the kernel's machinery."""
+    """``grade_id or cell N: name`` for each learner cell naming the kernel's machinery.
+
+    Examples
+    --------
+    >>> scan_sources([{"cell_type": "code", "source": "get_ipython().ast_transformers.append(t)"},
+    ...               {"cell_type": "code", "source": "import warnings; warnings.warn('fine')"}])
+    ['cell 1: ast_transformers']
+    """
     out = []
     for i, cell in enumerate(cells):
         if cell.get("cell_type") != "code":
