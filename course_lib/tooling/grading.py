@@ -419,9 +419,13 @@ class Isolation:
             raise ValueError(f"isolation must be 'auto' or 'none', got {mode!r}")
         if mode == "none":
             return cls(False, False, "isolation turned off")
-        from course_lib.tooling.sandbox import probe
+        from course_lib.tooling.runtime import data_cache_dir
+        from course_lib.tooling.sandbox import blocked_ancestor, probe
 
         found = probe()
+        if found["user"] and not found["namespace"] and blocked_ancestor(str(data_cache_dir()) + "/x"):
+            # another user could not read the data cache (in a home folder) without the namespace
+            return cls(False, False, found["reason"] + "; the data cache is private to you")
         return cls(found["user"], found["namespace"], found["reason"])
 
     def warning(self) -> str:
