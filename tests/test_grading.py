@@ -60,7 +60,7 @@ def graded(tmp_path_factory):
     (subs / "empty" / A / "notes.txt").write_text("forgot the notebook")
     before = _digest(subs)
     out = tmp_path_factory.mktemp("out") / "grades.csv"
-    rows = grade_submissions(subs, out, cell_timeout=8, total_timeout=240, root=ROOT, echo=lambda *a: None)
+    rows = grade_submissions(subs, out, cell_timeout=20, total_timeout=240, root=ROOT, echo=lambda *a: None)
     return {r.student: r for r in rows}, out, before, _digest(subs)
 
 

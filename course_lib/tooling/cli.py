@@ -100,6 +100,8 @@ def _cmd_grade(args) -> int:
             cell_timeout=args.cell_timeout,
             total_timeout=args.timeout,
             keep=Path(args.keep) if args.keep else None,
+            jobs=args.jobs,
+            isolation=args.isolation,
         )
     except ValueError as exc:
         print(f"course grade: {exc}", file=sys.stderr)
@@ -196,7 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
     p.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell before interrupt (default 60)")
     p.add_argument("--timeout", type=int, default=600, help="seconds per submission before kill (default 600)")
-    p.add_argument("--keep", help="folder to keep the autograded notebooks and logs in")
+    p.add_argument("--keep", help="folder to keep the autograded notebooks in (they hold the hidden tests)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="submissions graded at once (default: the number of CPU cores)")
+    p.add_argument("--isolation", choices=["auto", "none"], default="auto",
+                   help="auto: each kernel as its own unprivileged user in a private mount namespace when "
+                        "run as root on Linux (a warning otherwise); none: kernels run as you")
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("data", help="generate the course's offline speech data into the cache",
