@@ -51,12 +51,18 @@ CLEAR_TARGET = 0.97
 #   course_lib.tooling.cli      -- the ``course`` command (argv parsing, subcommands);
 #   course_lib.tooling.grading  -- nbgrader release/check/grade: notebooks on disk, kernels;
 #   course_lib.tooling.runner   -- papermill execution of notebooks, summary files;
-#   course_lib.tooling.checkpoints -- reads/writes checkpoint files and trains the recipes.
+#   course_lib.tooling.checkpoints -- reads/writes checkpoint files and trains the recipes;
+#   course_lib.tooling.grade_worker, .sandbox, .tamper -- the grader's internals: a worker
+#       process, OS users and namespaces, and the guard run inside learners' kernels; they
+#       only ever receive what the grader itself built (tests/test_grading_attacks.py).
 EXCLUDED_MODULES = {
     "course_lib.tooling.cli",
     "course_lib.tooling.grading",
     "course_lib.tooling.runner",
     "course_lib.tooling.checkpoints",
+    "course_lib.tooling.grade_worker",
+    "course_lib.tooling.sandbox",
+    "course_lib.tooling.tamper",
 }
 # Excluded callables in swept modules, each for the same reason (files or processes):
 EXCLUDED_CALLABLES = {

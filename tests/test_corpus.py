@@ -372,3 +372,16 @@ def test_audio_dataset_rejects_empty_classes():
     meta = pd.DataFrame({"offset": [0], "n_samples": [800], "label": ["yes"], "target": [0]})
     with pytest.raises(ValueError, match="classes is empty"):
         AudioDataset(np.zeros(800, dtype=np.int16), meta, [], "keywords")
+
+
+def test_cache_folders_are_readable_by_other_users(tmp_path):
+    """The grader's sandboxed kernels run as another user: they must read (never write) the cached data."""
+    from course_lib.data.corpus import keyword_dataset
+
+    keyword_dataset(4, cache_dir=tmp_path)
+    folders = [p for p in tmp_path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert folders and all(p.stat().st_mode & 0o055 == 0o055 for p in folders)
+    for p in folders:  # as cached by older versions: owner only
+        p.chmod(0o700)
+    keyword_dataset(4, cache_dir=tmp_path)
+    assert all(p.stat().st_mode & 0o777 == 0o755 for p in folders)

@@ -41,7 +41,7 @@ from course_lib.data import conditions as C
 from course_lib.data import devices as D
 from course_lib.data import noise as N
 from course_lib.checks import check_positive_int, check_sample_rate
-from course_lib.tooling.runtime import data_cache_dir
+from course_lib.tooling.runtime import _share_cache_folder, data_cache_dir
 from course_lib.data.sounds import SOUND_CLASSES, _np_sound
 from course_lib.data.tts import Speaker, _synth_batch, speakers as all_speakers
 from course_lib.data.text import COMMANDS, DIGITS, CHARS, make_sentence, text_to_ids
@@ -521,6 +521,7 @@ def _generate(task: str, n: int, seed: int, conds: str, overrides: dict, pool: l
     plans = _plan(task, n, seed, conds, overrides, pool)
     chunks = [(task, plans[i : i + _CHUNK]) for i in range(0, n, _CHUNK)]
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    _share_cache_folder(tmp)  # other users (the grader's sandboxed kernels) read the data
     try:
         metas: list[dict] = []
         offset = 0
@@ -595,6 +596,7 @@ def _dataset(task: str, n: int, seed: int, conditions: str, snr_db, room, device
             info = json.loads(info_path.read_text())
             size = (folder / "audio.int16").stat().st_size
             if info.get("generator_version") == GENERATOR_VERSION and size == 2 * info["total_samples"]:
+                _share_cache_folder(folder)  # folders cached by older versions were owner-only
                 return _load(folder, task, classes)
         except (OSError, ValueError, KeyError):
             pass  # broken cache: regenerate

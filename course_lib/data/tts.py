@@ -95,7 +95,7 @@ def _deterministic_data_dir() -> str:
 
     import espeakng_loader
 
-    from course_lib.tooling.runtime import data_cache_dir
+    from course_lib.tooling.runtime import _share_cache_folder, data_cache_dir
 
     src = espeakng_loader.get_data_path()
     tag = hashlib.sha1((src + _VARIANT_PATCH).encode()).hexdigest()[:10]
@@ -107,8 +107,10 @@ def _deterministic_data_dir() -> str:
         dest = None
         root = None
     if dest is not None and (dest / "voices" / "!v" / _PLAIN_VARIANT).exists():
+        _share_cache_folder(dest)  # folders made by older versions were owner-only
         return str(dest)
     tmp = tempfile.mkdtemp(prefix="espeak-ng-data-", dir=root)
+    _share_cache_folder(tmp)  # the grader's sandboxed kernels (another user) read it
     for name in os.listdir(src):
         if name != "voices":
             os.symlink(os.path.join(src, name), os.path.join(tmp, name))

@@ -569,7 +569,9 @@ def _sandbox(work: Path, uid: int | None, submission: Path, release: Path, isola
         shutil.copyfile(font_list, home / ".config" / "matplotlib" / font_list.name)
     env.update({"HOME": str(home), "MPLCONFIGDIR": str(home / ".config" / "matplotlib"),
                 "XDG_CACHE_HOME": str(home / ".cache"), "IPYTHONDIR": str(home / ".ipython"),
-                "NUMBA_CACHE_DIR": str(home / ".cache" / "numba")})  # site-packages is read-only
+                "NUMBA_CACHE_DIR": str(home / ".cache" / "numba"),  # site-packages is read-only
+                "TORCHINDUCTOR_CACHE_DIR": str(home / ".cache" / "torchinductor"),
+                "USER": "learner", "LOGNAME": "learner"})  # the sandbox's uid has no passwd entry: getpass asks these
     cache = data_cache_dir().resolve()
     env["COURSE_DATA_DIR"] = str(cache)  # read-only for the kernel (see sandbox.enter_namespace)
     binds = [str(cache)] if cache.is_dir() else []
